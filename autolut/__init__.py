@@ -1,0 +1,18 @@
+"""autolut: automatic lookup tables for Brian2 neuron models.
+
+Replaces the costly expressions of a `NeuronGroup` that depend on one bounded
+variable (rate functions of v, Ca-gated terms...) by linearly interpolated
+tables with a measured maximum error, on the numpy, cython and cpp_standalone
+targets.
+
+>>> import autolut
+>>> sorted(name for name in autolut.__all__)
+['Options', 'Report', 'optimize', 'optimized', 'report', 'restore']
+"""
+
+from .api import optimize, optimized, report, restore
+from .options import Options
+from .report import Report
+
+__all__ = ["optimize", "optimized", "report", "restore", "Options", "Report"]
+__version__ = "0.1.0"

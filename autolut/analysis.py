@@ -1,0 +1,393 @@
+"""Find the tabulatable parts of a model: pure sympy in, frozen dataclasses out.
+
+Nothing here imports Brian2. The caller describes the model as a `Model`: its
+equations as sympy expressions and, for every symbol and function name, what
+kind of thing it is. `find_candidates` then walks every equation and returns
+the *largest* costly subexpressions whose only varying symbol is one axis
+variable, plus the costly subexpressions it had to leave exact and why.
+
+`rewrite_expression` and `substitute_back` are the two directions of the
+substitution; the property tests check that they are inverse to each other.
+
+Examples
+--------
+>>> import sympy
+>>> v, m, mV = (sympy.Symbol(n, real=True) for n in ('v', 'm', 'mV'))
+>>> model = Model(
+...     equations=(Equation('m', 'differential equation',
+...                         sympy.exp(-v/mV)*(1 - m) - m),),
+...     symbols={'v': AXIS, 'm': AXIS, 'mV': CONSTANT})
+>>> analysis = find_candidates(model)
+>>> [str(c.expression) for c in analysis.tabulatable]
+['exp(-v/mV)']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import sympy
+
+__all__ = [
+    "AXIS", "CONSTANT", "PARAMETER", "SHARED", "TIME", "DT", "STOCHASTIC",
+    "Equation", "Model", "Candidate", "Site", "Analysis",
+    "find_candidates", "estimate_cost", "rewrite_expression", "rewrite_model",
+    "substitute_back",
+]
+
+# Kinds of symbols. The Brian2 side decides which kind every name is.
+AXIS = "axis"              # state variable that may serve as a table axis (v, Ca)
+CONSTANT = "constant"      # value known now and baked into tables (units, namespace scalars)
+PARAMETER = "parameter"    # per-neuron parameter: differs between neurons
+SHARED = "shared"          # shared variable that may change during the run
+TIME = "time"              # t and friends
+DT = "dt"                  # the integration step
+STOCHASTIC = "stochastic"  # xi
+# Kinds of dependencies that only the analysis produces.
+_RANDOM = "random"         # a call of a function that is not a pure function of its arguments
+_EXCLUDED = "excluded"     # a subexpression the user excluded
+_UNKNOWN = "unknown"       # a name nobody described
+
+# Cost of one evaluation, in rough "flops". A linear-interpolation lookup costs
+# about 5 (index, clamp, two loads, one FMA), so only expressions well above that
+# are worth a table.
+_TRANSCENDENTAL_COST = 20
+_DIVISION_COST = 4
+DEFAULT_MIN_COST = 10
+# Single-axis expressions cheaper than the minimum are still *reported* (as too
+# cheap) when they divide or call a function, since a user may expect them to be
+# tabulated; polynomials like `v - E_L` or `n**4` are not worth a row.
+
+
+@dataclasses.dataclass(frozen=True)
+class Equation:
+    """One equation of the model, as the user wrote it (subexpressions not inlined)."""
+
+    name: str
+    kind: str  # 'subexpression' or 'differential equation'
+    expression: sympy.Expr
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    """What the analysis needs to know about a model.
+
+    Parameters
+    ----------
+    equations
+        Subexpressions and differential equations, in any order.
+    symbols
+        Kind of every symbol (`AXIS`, `CONSTANT`, ...). Subexpression names need
+        not be listed: they are inlined.
+    pure_functions
+        Names of functions that are pure functions of their arguments (`exp`,
+        `exprel`, user `Function` objects...). Any other call (``rand()``) is
+        treated as random.
+    excluded
+        Names of equations the user does not want touched.
+    min_cost
+        Expressions cheaper than this (see `estimate_cost`) are not tabulated.
+    """
+
+    equations: tuple[Equation, ...]
+    symbols: Mapping[str, str]
+    pure_functions: frozenset[str] = frozenset(
+        {"exp", "log", "log10", "exprel", "sqrt", "sin", "cos", "tan", "sinh",
+         "cosh", "tanh", "arcsin", "arccos", "arctan", "asin", "acos", "atan",
+         "abs", "Abs", "sign", "floor", "ceil", "ceiling", "clip", "int_", "int",
+         "expm1", "log1p"})
+    excluded: frozenset[str] = frozenset()
+    min_cost: int = DEFAULT_MIN_COST
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """A subexpression that could be replaced by a table over one axis.
+
+    ``expression`` has every subexpression inlined, so it can be evaluated on
+    its own. ``reason`` is empty when the expression can be tabulated, and
+    otherwise says why it is left exact.
+    """
+
+    expression: sympy.Expr
+    axis: str | None
+    origins: tuple[str, ...]
+    cost: int
+    reason: str = ""
+
+    @property
+    def tabulatable(self) -> bool:
+        return not self.reason
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    """Where a tabulatable candidate occurs: this subtree of this equation."""
+
+    equation: str
+    subtree: sympy.Expr
+    candidate: int  # index into Analysis.candidates
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    candidates: tuple[Candidate, ...]
+    sites: tuple[Site, ...]
+
+    @property
+    def tabulatable(self) -> tuple[Candidate, ...]:
+        return tuple(c for c in self.candidates if c.tabulatable)
+
+
+def estimate_cost(expr: sympy.Expr) -> int:
+    """Rough number of flops one evaluation of `expr` costs.
+
+    >>> x = sympy.Symbol('x', real=True)
+    >>> estimate_cost(x + 1), estimate_cost(1/x), estimate_cost(sympy.exp(x))
+    (1, 4, 20)
+    """
+    cost = 0
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, (sympy.Add, sympy.Mul)):
+            cost += len(node.args) - 1
+        elif isinstance(node, sympy.Pow):
+            exponent = node.exp
+            if exponent.is_Integer:
+                cost += abs(int(exponent)) - 1 if abs(int(exponent)) > 1 else 0
+                cost += _DIVISION_COST if exponent.is_negative else 0
+            else:
+                cost += _TRANSCENDENTAL_COST
+        elif isinstance(node, sympy.Function):
+            cost += _TRANSCENDENTAL_COST
+    return cost
+
+
+class _Walker:
+    """One walk over a model. Holds the memo of the dependencies of subexpressions."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.definitions = {eq.name: eq.expression for eq in model.equations
+                            if eq.kind == "subexpression"}
+        self._deps_memo: dict[str, frozenset] = {}
+        self._inline_memo: dict[str, sympy.Expr] = {}
+        self._inlining: set[str] = set()
+
+    # -- what an expression depends on -------------------------------------------------
+    def symbol_deps(self, name: str) -> frozenset:
+        if name in self.definitions:
+            if name in self.model.excluded:
+                return frozenset({(_EXCLUDED, name)})
+            if name not in self._deps_memo:
+                self._deps_memo[name] = self.deps(self.definitions[name])
+            return self._deps_memo[name]
+        kind = self.model.symbols.get(name, _UNKNOWN)
+        if kind == CONSTANT:
+            return frozenset()
+        return frozenset({(kind, name)})
+
+    def deps(self, expr: sympy.Expr) -> frozenset:
+        found = set()
+        for symbol in expr.free_symbols:
+            found |= self.symbol_deps(symbol.name)
+        for call in expr.atoms(sympy.Function):
+            name = _function_name(call)
+            if name not in self.model.pure_functions:
+                found.add((_RANDOM, name))
+        return frozenset(found)
+
+    def inline(self, expr: sympy.Expr) -> sympy.Expr:
+        """`expr` with every (non-excluded) subexpression replaced by its definition."""
+        replacements = {}
+        for symbol in expr.free_symbols:
+            name = symbol.name
+            if name in self.definitions and name not in self.model.excluded:
+                if name not in self._inline_memo:
+                    self._inline_memo[name] = self.inline(self.definitions[name])
+                replacements[symbol] = self._inline_memo[name]
+        return expr.xreplace(replacements) if replacements else expr
+
+    # -- the walk ---------------------------------------------------------------------
+    def split(self, node: sympy.Expr) -> list[sympy.Expr]:
+        """The parts of `node` that the walk looks at separately.
+
+        The arguments of a sum or product that depend on the same single axis
+        are grouped into one sub-sum or sub-product, and the constant arguments
+        join the costliest such group, so that ``c*a(v)*(1 - m)`` exposes
+        ``c*a(v)``. Other nodes are split into their arguments.
+        """
+        if not isinstance(node, (sympy.Add, sympy.Mul)):
+            return list(node.args)
+        groups: dict[str, list] = {}
+        constants, rest = [], []
+        for arg in node.args:
+            arg_deps = self.deps(arg)
+            if not arg_deps:
+                constants.append(arg)
+            elif len(arg_deps) == 1 and next(iter(arg_deps))[0] == AXIS:
+                groups.setdefault(next(iter(arg_deps))[1], []).append(arg)
+            else:
+                rest.append(arg)
+        if groups and constants:
+            costliest = max(sorted(groups), key=lambda axis: estimate_cost(
+                self.inline(node.func(*groups[axis]))))
+            groups[costliest] = constants + groups[costliest]
+            constants = []
+        parts = [node.func(*args) if len(args) > 1 else args[0]
+                 for _, args in sorted(groups.items())]
+        return parts + constants + rest
+
+    def walk(self, node: sympy.Expr, equation: str, found: list) -> bool:
+        """Append (subtree, candidate) pairs for `node` to `found`.
+
+        Returns True if a tabulatable candidate was found in `node`.
+        """
+        deps = self.deps(node)
+        if not deps or node.is_Symbol or node.is_Number:
+            return False
+        axes = sorted(name for kind, name in deps if kind == AXIS)
+        if len(deps) == 1 and len(axes) == 1:
+            inlined = self.inline(node)
+            cost = estimate_cost(inlined)
+            if cost >= self.model.min_cost:
+                found.append((node, Candidate(inlined, axes[0], (equation,), cost)))
+                return True
+            if _divides_or_calls(inlined):
+                found.append((node, Candidate(
+                    inlined, axes[0], (equation,), cost,
+                    f"too cheap to be worth a lookup (about {cost} operations)")))
+            return False
+        start = len(found)
+        inside = [self.walk(part, equation, found) for part in self.split(node)]
+        if any(inside):
+            return True
+        inlined = self.inline(node)
+        if _is_expensive(inlined) and (len(axes) <= 1 or len(found) == start):
+            # The largest expensive subtree that has to stay exact: report it
+            # instead of the pieces found inside it.
+            del found[start:]
+            found.append((node, Candidate(inlined, axes[0] if len(axes) == 1 else None,
+                                          (equation,), estimate_cost(inlined), _reason(deps))))
+        return False
+
+
+def _divides_or_calls(expr: sympy.Expr) -> bool:
+    """Whether `expr` divides or calls a function (polynomials are obviously cheap)."""
+    return any(isinstance(node, sympy.Function)
+               or (isinstance(node, sympy.Pow) and node.exp.is_negative)
+               for node in sympy.preorder_traversal(expr))
+
+
+def _is_expensive(expr: sympy.Expr) -> bool:
+    """Whether `expr` calls a function or raises to a non-integer power."""
+    return any(isinstance(node, sympy.Function)
+               or (isinstance(node, sympy.Pow) and not node.exp.is_Integer)
+               for node in sympy.preorder_traversal(expr))
+
+
+def _function_name(call: sympy.Expr) -> str:
+    return getattr(call.func, "__name__", str(call.func))
+
+
+def _reason(deps: frozenset) -> str:
+    by_kind: dict[str, list[str]] = {}
+    for kind, name in deps:
+        by_kind.setdefault(kind, []).append(name)
+    names = {kind: ", ".join(sorted(values)) for kind, values in by_kind.items()}
+    if STOCHASTIC in names:
+        return f"contains the stochastic term {names[STOCHASTIC]}"
+    if _RANDOM in names:
+        return f"calls the random or stateful function {names[_RANDOM]}()"
+    if TIME in names:
+        return f"depends on the time {names[TIME]}"
+    if DT in names:
+        return "depends on dt"
+    if _EXCLUDED in names:
+        return f"uses the excluded subexpression {names[_EXCLUDED]}"
+    if PARAMETER in names:
+        return f"depends on the per-neuron parameter {names[PARAMETER]}"
+    if SHARED in names:
+        return f"depends on the shared variable {names[SHARED]}, which may change during the run"
+    if _UNKNOWN in names:
+        return f"uses the unknown name {names[_UNKNOWN]}"
+    return f"depends on more than one varying variable ({names[AXIS]})"
+
+
+def find_candidates(model: Model) -> Analysis:
+    """Walk every equation of `model` and collect the candidates.
+
+    Identical expressions found in several equations become one candidate with
+    several origins. Candidates in excluded equations are reported with the
+    reason "excluded by the user" and get no sites.
+    """
+    walker = _Walker(model)
+    candidates: list[Candidate] = []
+    index: dict[tuple, int] = {}
+    sites = []
+    for equation in model.equations:
+        found: list = []
+        walker.walk(equation.expression, equation.name, found)
+        for subtree, candidate in found:
+            if equation.name in model.excluded and candidate.tabulatable:
+                candidate = dataclasses.replace(candidate, reason="excluded by the user")
+            key = (candidate.expression, candidate.reason)
+            if key in index:
+                old = candidates[index[key]]
+                if equation.name not in old.origins:
+                    candidates[index[key]] = dataclasses.replace(
+                        old, origins=old.origins + (equation.name,))
+            else:
+                index[key] = len(candidates)
+                candidates.append(candidate)
+            if candidate.tabulatable:
+                sites.append(Site(equation.name, subtree, index[key]))
+    return Analysis(tuple(candidates), tuple(sites))
+
+
+def rewrite_expression(expr: sympy.Expr, replacements: Mapping[sympy.Expr, sympy.Expr],
+                       split) -> sympy.Expr:
+    """Replace the subtrees of `expr` that are keys of `replacements`.
+
+    `split` must be the function the walk used to find them, so that sums and
+    products are split into the same groups.
+    """
+    if expr in replacements:
+        return replacements[expr]
+    if not expr.args:
+        return expr
+    parts = split(expr)
+    if len(parts) == 1:  # a single group is the node itself
+        parts = list(expr.args)
+    new_parts = [rewrite_expression(part, replacements, split) for part in parts]
+    if all(new is old for new, old in zip(new_parts, parts)):
+        return expr
+    return expr.func(*new_parts)
+
+
+def rewrite_model(model: Model, analysis: Analysis,
+                  calls: Mapping[int, sympy.Expr]) -> dict[str, sympy.Expr]:
+    """New expressions for the equations that change.
+
+    Parameters
+    ----------
+    calls
+        For each candidate index that gets a table, the expression that replaces
+        it (typically a call ``lut_x(v)``).
+    """
+    walker = _Walker(model)
+    per_equation: dict[str, dict] = {}
+    for site in analysis.sites:
+        if site.candidate in calls:
+            per_equation.setdefault(site.equation, {})[site.subtree] = calls[site.candidate]
+    rewritten = {}
+    for equation in model.equations:
+        if equation.name in per_equation:
+            rewritten[equation.name] = rewrite_expression(
+                equation.expression, per_equation[equation.name], walker.split)
+    return rewritten
+
+
+def substitute_back(expr: sympy.Expr, tables: Mapping[sympy.Expr, sympy.Expr]) -> sympy.Expr:
+    """Replace every table call in `expr` by the expression it tabulates."""
+    return expr.xreplace(dict(tables))

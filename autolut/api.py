@@ -1,0 +1,301 @@
+"""The public functions: `report`, `optimize`, `restore` and the `optimized` decorator.
+
+The pipeline, one plain function per step:
+
+    read_group -> find_candidates -> plan_tables -> build_table_functions -> rewrite_group
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping
+
+import sympy
+from brian2 import Network, NeuronGroup
+from brian2.core.namespace import get_local_namespace
+from brian2.parsing.sympytools import sympy_to_str
+
+from . import analysis, brian_model
+from .brian_model import GroupModel, TableGuard, logger
+from .lutfunction import LUTFunction
+from .options import Options
+from .report import Report, Row
+from .tabulate import Table, TabulationError, build_table, tabulate
+
+__all__ = ["report", "optimize", "restore", "optimized"]
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedTable:
+    """A candidate with the outcome of tabulating it (a table, or why not)."""
+
+    candidate: analysis.Candidate
+    table: Table | None
+    reason: str
+    unit: object = None
+
+
+@dataclasses.dataclass
+class Optimization:
+    """What `optimize` did to a group; kept on the group for `restore` and `report`."""
+
+    saved: object
+    report: Report
+    functions: dict
+
+
+def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
+                options: Options) -> list[PlannedTable]:
+    """Tabulate every tabulatable candidate; all tables of one axis share one grid.
+
+    A shared grid (the finest any table of the axis needs) lets the compiler
+    compute the index once for all lookups of the same axis value.
+    """
+    planned, points_per_axis = [], {}
+    for candidate in found.candidates:
+        if not candidate.tabulatable:
+            planned.append(PlannedTable(candidate, None, candidate.reason))
+            continue
+        axis, unit = candidate.axis, group_model.units[candidate.axis]
+        bounds = options.axis_range(axis, unit)
+        if bounds is None:
+            planned.append(PlannedTable(candidate, None, (
+                f"no range known for '{axis}'; give one, e.g. "
+                f"ranges={{'{axis}': (low, high)}} with units")))
+            continue
+        function = brian_model.make_function(group, group_model, candidate.expression, axis)
+        try:
+            table = tabulate(function, *bounds, options.tolerance,
+                             options.axis_step(axis, unit), options.max_points)
+        except TabulationError as error:
+            planned.append(PlannedTable(candidate, None, f"cannot be tabulated over "
+                                        f"'{axis}' in [{bounds[0]!r}, {bounds[1]!r}]: {error}"))
+            continue
+        points_per_axis[axis] = max(points_per_axis.get(axis, 0), table.points)
+        planned.append(PlannedTable(candidate, table, "",
+                                    brian_model.expression_unit(group_model, candidate.expression)))
+    shared = []
+    for item in planned:
+        if item.table is not None and item.table.points != points_per_axis[item.candidate.axis]:
+            function = brian_model.make_function(group, group_model, item.candidate.expression,
+                                                 item.candidate.axis)
+            item = dataclasses.replace(item, table=build_table(
+                function, item.table.low, item.table.high, points_per_axis[item.candidate.axis]))
+        shared.append(item)
+    return shared
+
+
+def make_report(group, planned: list[PlannedTable], options: Options, group_model) -> Report:
+    rows = []
+    for item in planned:
+        candidate, table = item.candidate, item.table
+        axis_unit = group_model.units.get(candidate.axis)
+        rows.append(Row(
+            name=", ".join(candidate.origins),
+            expression=sympy_to_str(candidate.expression),
+            variable=candidate.axis,
+            low=table.low * axis_unit if table else None,
+            high=table.high * axis_unit if table else None,
+            step=table.step * axis_unit if table else None,
+            points=table.points if table else 0,
+            nbytes=table.nbytes if table else 0,
+            max_error=table.max_error * item.unit if table else None,
+            relative_error=table.relative_error if table else None,
+            tolerance=options.tolerance, cost=candidate.cost,
+            tabulated=table is not None, reason=item.reason))
+    return Report(group.name, options.tolerance, tuple(rows))
+
+
+def build_table_functions(group, planned: list[PlannedTable],
+                          group_model: GroupModel) -> dict[int, tuple[str, LUTFunction]]:
+    """One `LUTFunction` per table, by candidate index, with its name in the namespace."""
+    functions, taken = {}, set(group.variables) | set(group.namespace)
+    for index, item in enumerate(planned):
+        if item.table is None:
+            continue
+        base = f"lut_{item.candidate.origins[0]}"
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = f"{base}_{k}"
+        taken.add(name)
+        functions[index] = (name, LUTFunction(
+            item.table, group_model.units[item.candidate.axis], item.unit,
+            name=f"{group.name}_{name}*"))
+    return functions
+
+
+def _refresher(group, group_model: GroupModel, planned, functions, options: Options):
+    """The callback with which the guard rebuilds tables after a constant changed."""
+
+    def refresh(changed: Mapping[str, float]):
+        constants = {**group_model.constants, **changed}
+        for index, (_, lut) in functions.items():
+            candidate = planned[index].candidate
+            if not {s.name for s in candidate.expression.free_symbols} & set(changed):
+                continue
+            function = brian_model.make_function(group, group_model, candidate.expression,
+                                                 candidate.axis, constants)
+            old = lut.table
+            table = build_table(function, old.low, old.high, old.points)
+            if table.max_error > options.tolerance * table.spread:
+                table = tabulate(function, old.low, old.high, options.tolerance,
+                                 max_points=options.max_points)
+            lut.replace_table(table)
+        group_model.constants.update(changed)
+
+    return refresh
+
+
+def _analyse(group, options: Options, namespace):
+    if not isinstance(group, NeuronGroup):
+        raise TypeError(f"autolut works on NeuronGroup objects, not {type(group).__name__}")
+    group_model = brian_model.read_group(group, options, namespace)
+    found = analysis.find_candidates(group_model.model)
+    planned = plan_tables(group, group_model, found, options)
+    return group_model, found, planned
+
+
+def _namespace(options: Options, level: int):
+    return dict(options.namespace) if options.namespace is not None \
+        else get_local_namespace(level + 1)
+
+
+def report(group, **options) -> Report:
+    """What `optimize` would do to `group`, without changing it (a dry run).
+
+    Parameters
+    ----------
+    group : NeuronGroup
+        The group to analyse. For a group that `optimize` already rewrote, the
+        report of that optimization is returned.
+    **options
+        See `autolut.Options`: ``ranges``, ``tolerance``, ``step``,
+        ``exclude``, ``namespace``, ``max_points``, ``min_cost``.
+
+    Returns
+    -------
+    Report
+        ``print(report)`` shows one row per candidate expression.
+
+    Examples
+    --------
+    >>> from brian2 import NeuronGroup, mV, ms
+    >>> import autolut
+    >>> group = NeuronGroup(1, '''dv/dt = (-v + 10*mV*exp(-v/(20*mV)))/(10*ms) : volt''')
+    >>> rows = autolut.report(group).candidates
+    >>> rows[0].expression, rows[0].tabulated
+    ('10*mV*exp(-v/(20*mV))', True)
+    """
+    existing = getattr(group, "_autolut", None)
+    if existing is not None:
+        return existing.report
+    options = Options.from_keywords(**options)
+    group_model, _, planned = _analyse(group, options, _namespace(options, 1))
+    return make_report(group, planned, options, group_model)
+
+
+def optimize(group, **options):
+    """Replace the costly single-variable expressions of `group` by lookup tables, in place.
+
+    Parameters
+    ----------
+    group : NeuronGroup
+        The group to rewrite. It stays the same object, so Synapses, monitors
+        and Networks built on it remain valid.
+    **options
+        See `autolut.Options`: ``ranges={'v': (-100*mV, 60*mV)}``,
+        ``tolerance=1e-6``, ``step={'v': 0.01*mV}``, ``exclude=['alpha_m']``,
+        ``namespace=...``.
+
+    Returns
+    -------
+    NeuronGroup
+        `group` itself. Calling `optimize` again does nothing.
+
+    Examples
+    --------
+    >>> from brian2 import NeuronGroup, mV, ms, run
+    >>> import autolut
+    >>> group = NeuronGroup(1, '''dv/dt = (-v + 10*mV*exp(-v/(20*mV)))/(10*ms) : volt''')
+    >>> group = autolut.optimize(group)
+    >>> str(group.user_equations['v'].expr)
+    '(-v + lut_v(v))/(10*ms)'
+    """
+    if getattr(group, "_autolut", None) is not None:
+        logger.info(f"autolut: group '{group.name}' is already optimized; nothing to do",
+                    "already_optimized")
+        return group
+    brian_model.check_device()
+    options = Options.from_keywords(**options)
+    group_model, found, planned = _analyse(group, options, _namespace(options, 1))
+    functions = build_table_functions(group, planned, group_model)
+    calls = {index: sympy.Function(name)(sympy.Symbol(planned[index].candidate.axis, real=True))
+             for index, (name, _) in functions.items()}
+    new_expressions = analysis.rewrite_model(group_model.model, found, calls)
+    guard = TableGuard(group, _refresher(group, group_model, planned, functions, options),
+                       {name: group_model.constants[name] for name in group_model.guarded})
+    saved = brian_model.rewrite_group(group, new_expressions,
+                                      {name: lut for name, lut in functions.values()}, guard)
+    result = make_report(group, planned, options, group_model)
+    group._autolut = Optimization(saved, result, functions)
+    logger.info(f"autolut: group '{group.name}': {len(result.tabulated)} tables "
+                f"({result.nbytes / 1024:.0f} KiB)", "optimized")
+    return group
+
+
+def restore(group):
+    """Put the exact equations back into an optimized group (like NEURON's ``usetable = 0``).
+
+    Returns the group. Does nothing for a group that was not optimized.
+    """
+    optimization = getattr(group, "_autolut", None)
+    if optimization is not None:
+        brian_model.restore_group(group, optimization.saved)
+        group._autolut = None
+    return group
+
+
+def optimized(**options):
+    """Decorator: every NeuronGroup the decorated model builder returns comes back optimized.
+
+    The builder may return a group, or a tuple, list or dict containing groups,
+    or a `Network`; other objects pass through unchanged.
+
+    Examples
+    --------
+    >>> from brian2 import NeuronGroup, mV, ms
+    >>> import autolut
+    >>> @autolut.optimized(tolerance=1e-5)
+    ... def build():
+    ...     return NeuronGroup(1, 'dv/dt = (-v + 10*mV*exp(-v/(20*mV)))/(10*ms) : volt')
+    >>> group = build()
+    >>> 'lut_v' in group.namespace
+    True
+    """
+    def decorate(builder):
+        @functools.wraps(builder)
+        def build(*args, **kwargs):
+            built = builder(*args, **kwargs)
+            namespace = _namespace(Options.from_keywords(**options), 1)
+            return _optimize_all(built, dict(options, namespace=namespace))
+
+        return build
+
+    return decorate
+
+
+def _optimize_all(built, options):
+    if isinstance(built, NeuronGroup):
+        return optimize(built, **options)
+    if isinstance(built, Network):
+        for obj in built.objects:
+            if isinstance(obj, NeuronGroup):
+                optimize(obj, **options)
+        return built
+    if isinstance(built, (tuple, list)):
+        return type(built)(_optimize_all(item, options) for item in built)
+    if isinstance(built, dict):
+        return {key: _optimize_all(value, options) for key, value in built.items()}
+    return built

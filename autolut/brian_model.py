@@ -1,0 +1,342 @@
+"""Everything that touches Brian2 groups: read a model, evaluate expressions, rewrite in place.
+
+The rest of autolut is pure (sympy and numpy); this module translates between a
+`NeuronGroup` and those pure values:
+
+* `read_group` classifies every name of the group's equations (axis, baked
+  constant, per-neuron parameter, time, ...) into an `autolut.analysis.Model`;
+* `make_function` turns an inlined sympy expression into a numpy function of
+  the axis, evaluated with Brian2's own numpy semantics (``exprel`` included);
+* `rewrite_group` / `restore_group` swap equations in place, so Synapses and
+  monitors created on the group stay valid and cpp_standalone works;
+* `TableGuard` re-checks the baked constants before every run and rebuilds the
+  tables that depend on a constant that changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import sympy
+from brian2 import BrianObject, Function
+from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
+from brian2.core.variables import ArrayVariable, Constant, Subexpression
+from brian2.devices.device import RuntimeDevice, get_device
+from brian2.equations.equations import (
+    DIFFERENTIAL_EQUATION,
+    PARAMETER,
+    SUBEXPRESSION,
+    Equations,
+    Expression,
+    SingleEquation,
+    extract_constant_subexpressions,
+)
+from brian2.equations.refractory import add_refractoriness
+from brian2.parsing.expressions import parse_expression_dimensions
+from brian2.parsing.rendering import NumpyNodeRenderer
+from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
+from brian2.units.fundamentalunits import get_unit
+from brian2.utils.logger import get_logger
+from brian2.utils.stringtools import get_identifiers
+
+from . import analysis
+from .options import Options, OptionsError
+from .targets.cpp_target import SUPPORTED_DEVICES
+
+__all__ = ["GroupModel", "read_group", "make_function", "expression_unit",
+           "rewrite_group", "restore_group", "TableGuard", "AutolutError"]
+
+logger = get_logger("autolut")
+
+_TIME_NAMES = {"t", "t_in_timesteps", "lastspike"}
+
+
+class AutolutError(RuntimeError):
+    """A model that autolut cannot handle as asked; the message says what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupModel:
+    """A group's equations as an `analysis.Model`, plus what is needed to evaluate them."""
+
+    model: analysis.Model
+    variables: Mapping[str, object]   # name -> Brian Variable / Constant / Function
+    constants: Mapping[str, float]    # value (SI) of every name classified CONSTANT
+    guarded: frozenset[str]           # constants that may change before a run
+    units: Mapping[str, object]       # unit of every axis
+
+
+def read_group(group, options: Options, run_namespace: Mapping | None) -> GroupModel:
+    """Describe `group`'s equations for the analysis.
+
+    Names are resolved as ``run()`` would resolve them: the group's own
+    variables, Brian2's units and functions, the group's ``namespace``, then
+    `run_namespace`.
+    """
+    user_equations = group.user_equations
+    _check_names(group, options)
+    equations, identifiers = [], set()
+    for eq in user_equations.ordered:
+        if eq.type in (SUBEXPRESSION, DIFFERENTIAL_EQUATION):
+            equations.append(analysis.Equation(eq.varname, eq.type, str_to_sympy(eq.expr.code)))
+            identifiers |= eq.expr.identifiers
+    stochastic = set(user_equations.stochastic_variables)
+    symbols, constants, guarded, variables = {}, {}, set(), dict(group.variables)
+    pure_functions = set()
+    for name in sorted(identifiers - set(user_equations.subexpr_names) - stochastic):
+        kind, value, obj = _classify(group, name, options, run_namespace)
+        if isinstance(obj, Function):
+            if kind == "pure":
+                pure_functions.add(name)
+            variables[name] = obj
+            continue
+        symbols[name] = kind
+        if obj is not None:
+            variables[name] = obj
+        if kind == analysis.CONSTANT:
+            constants[name] = value
+            if name not in group.variables:
+                guarded.add(name)
+            elif isinstance(group.variables[name], ArrayVariable):
+                guarded.add(name)
+    symbols.update({name: analysis.STOCHASTIC for name in stochastic})
+    units = {name: get_unit(group.variables[name].dim)
+             for name, kind in symbols.items() if kind == analysis.AXIS}
+    model = analysis.Model(tuple(equations), symbols, frozenset(pure_functions),
+                           frozenset(options.exclude), options.min_cost)
+    return GroupModel(model, variables, constants, frozenset(guarded), units)
+
+
+def _check_names(group, options: Options) -> None:
+    equations = group.user_equations
+    for option, names in (("ranges", options.ranges), ("step", options.step)):
+        for name in names:
+            if name not in equations or equations[name].type == SUBEXPRESSION:
+                raise OptionsError(
+                    f"autolut: {option}['{name}']: the group '{group.name}' has no state "
+                    f"variable or parameter '{name}'; its variables are "
+                    f"{', '.join(sorted(equations.diff_eq_names | equations.parameter_names))}")
+    for name in options.exclude:
+        if name not in equations or equations[name].type == PARAMETER:
+            raise OptionsError(
+                f"autolut: exclude: the group '{group.name}' has no equation '{name}'; "
+                f"its equations are "
+                f"{', '.join(sorted(equations.diff_eq_names | equations.subexpr_names))}")
+
+
+def _classify(group, name: str, options: Options, run_namespace):
+    """(kind, SI value or None, Brian object or None) of one name of the equations."""
+    equations = group.user_equations
+    if name in equations:
+        eq = equations[name]
+        if eq.type == DIFFERENTIAL_EQUATION or name in options.ranges:
+            return analysis.AXIS, None, group.variables[name]
+        if "shared" in eq.flags:
+            if "constant" in eq.flags:
+                value = _read_scalar(group.variables[name])
+                if value is not None:
+                    return analysis.CONSTANT, value, group.variables[name]
+            return analysis.SHARED, None, group.variables[name]
+        return analysis.PARAMETER, None, group.variables[name]
+    if name in _TIME_NAMES:
+        return analysis.TIME, None, None
+    if name == "dt":
+        return analysis.DT, None, None
+    try:
+        obj = group.resolve_all([name], run_namespace, user_identifiers=set())[name]
+    except KeyError:
+        return "unknown", None, None
+    if isinstance(obj, Function):
+        return ("pure" if obj.stateless else "random"), None, obj
+    if isinstance(obj, Constant):
+        return analysis.CONSTANT, float(obj.get_value()), obj
+    if isinstance(obj, ArrayVariable) and obj.scalar:
+        value = _read_scalar(obj) if obj.constant else None
+        return (analysis.CONSTANT, value, obj) if value is not None else (analysis.SHARED, None, obj)
+    return analysis.PARAMETER, None, obj
+
+
+def _read_scalar(variable) -> float | None:
+    """The value of a shared variable, or None where it cannot be read now (standalone)."""
+    try:
+        return float(np.asarray(variable.get_value()).reshape(-1)[0])
+    except (NotImplementedError, IndexError):
+        return None
+
+
+def current_constants(group, names, run_namespace) -> dict[str, float | None]:
+    """The values the guarded constants have now (None where no longer a constant)."""
+    values = {}
+    for name in names:
+        if name in group.variables:
+            values[name] = _read_scalar(group.variables[name])
+            continue
+        try:
+            obj = group.resolve_all([name], run_namespace, user_identifiers=set())[name]
+        except KeyError:
+            values[name] = None
+            continue
+        values[name] = float(obj.get_value()) if isinstance(obj, Constant) else None
+    return values
+
+
+def make_function(group, group_model: GroupModel, expression: sympy.Expr, axis: str,
+                  constants: Mapping[str, float] | None = None) -> Callable:
+    """A numpy function of the axis (SI) that evaluates `expression` as Brian2 would.
+
+    Sympy is only used to print the expression back to Brian2 code: numbers are
+    never substituted into it (sympy would then expand ``exprel`` into 0/0).
+    """
+    constants = group_model.constants if constants is None else constants
+    code = NumpyNodeRenderer().render_expr(sympy_to_str(expression))
+    namespace = {}
+    for name in get_identifiers(code) - {axis}:
+        obj = group_model.variables.get(name)
+        if isinstance(obj, Function):
+            namespace[name] = _numpy_implementation(obj, group)
+        elif name in constants:
+            namespace[name] = constants[name]
+        elif isinstance(obj, Constant):
+            namespace[name] = obj.get_value()
+        elif hasattr(np, name):
+            namespace[name] = getattr(np, name)
+        else:
+            raise AutolutError(f"autolut: cannot evaluate '{name}' in {sympy_to_str(expression)}")
+    compiled = compile(code, "<autolut table>", "eval")
+
+    def function(x):
+        return eval(compiled, namespace, {axis: x})
+
+    return function
+
+
+def _numpy_implementation(function: Function, group):
+    try:
+        implementation = function.implementations[NumpyCodeObject]
+    except KeyError:  # as brian2's create_runner_codeobj does for functions without one
+        function.implementations.add_numpy_implementation(function.pyfunc)
+        implementation = function.implementations[NumpyCodeObject]
+    return implementation.get_code(group)
+
+
+def expression_unit(group_model: GroupModel, expression: sympy.Expr):
+    """The unit of `expression`, from Brian2's own dimension analysis."""
+    return get_unit(parse_expression_dimensions(sympy_to_str(expression),
+                                                 group_model.variables))
+
+
+@dataclasses.dataclass
+class _Saved:
+    """What `rewrite_group` changed, so that `restore_group` can put it back."""
+
+    user_equations: Equations
+    equations: Equations
+    subexpressions: dict          # name -> (expr, identifiers) of Subexpression variables
+    constant_over_dt_code: str | None
+    namespace_keys: tuple
+    guard: BrianObject
+
+
+def rewrite_group(group, new_expressions: Mapping[str, sympy.Expr],
+                  functions: Mapping[str, Function], guard: BrianObject) -> _Saved:
+    """Swap the expressions of some equations of `group`, in place.
+
+    The same group object keeps its name, state, and every object built on it
+    (Synapses, monitors). Brian2 regenerates all code from ``group.equations``
+    before each run, so the change takes effect on every target. Returns what
+    `restore_group` needs to undo it.
+    """
+    saved = _Saved(group.user_equations, group.equations,
+                   {name: (var.expr, var.identifiers) for name, var in group.variables.items()
+                    if isinstance(var, Subexpression)},
+                   getattr(group.subexpression_updater, "abstract_code", None),
+                   tuple(functions), guard)
+    codes = {name: sympy_to_str(expr) for name, expr in new_expressions.items()}
+    group.namespace.update(functions)
+    _install_equations(group, Equations([
+        SingleEquation(eq.type, eq.varname, eq.dim, var_type=eq.var_type,
+                       expr=Expression(codes[eq.varname]), flags=eq.flags)
+        if eq.varname in codes else eq
+        for eq in group.user_equations.values()]))
+    group.contained_objects.append(guard)
+    return saved
+
+
+def restore_group(group, saved: _Saved) -> None:
+    """Undo `rewrite_group`."""
+    _install_equations(group, saved.user_equations)
+    for name, (expr, identifiers) in saved.subexpressions.items():
+        group.variables[name].expr = expr
+        group.variables[name].identifiers = identifiers
+    for key in saved.namespace_keys:
+        group.namespace.pop(key, None)
+    group.contained_objects.remove(saved.guard)
+
+
+def _install_equations(group, user_equations: Equations) -> None:
+    """Set the user equations and everything NeuronGroup.__init__ derives from them."""
+    group.user_equations = user_equations
+    model = add_refractoriness(user_equations) if group._refractory is not False else user_equations
+    group.equations, constant_over_dt = extract_constant_subexpressions(model)
+    for eq in user_equations.values():
+        if eq.type == SUBEXPRESSION and isinstance(group.variables.get(eq.varname), Subexpression):
+            group.variables[eq.varname].expr = eq.expr.code
+            group.variables[eq.varname].identifiers = get_identifiers(eq.expr.code)
+    if group.subexpression_updater is not None:
+        group.subexpression_updater.abstract_code = "\n".join(
+            f"{eq.varname} = {eq.expr}" for eq in constant_over_dt.ordered)
+
+
+def check_device() -> None:
+    """Raise a clear error on devices without table implementations."""
+    device = get_device()
+    if type(device) is not RuntimeDevice and type(device).__name__ not in SUPPORTED_DEVICES:
+        raise AutolutError(
+            f"autolut: the device '{type(device).__name__}' is not supported; tables run "
+            f"on the runtime device (numpy and cython targets) and on cpp_standalone. "
+            f"Call autolut.restore(group) to run the exact model on this device.")
+
+
+class TableGuard(BrianObject):
+    """Runs first in every run of an optimized group: checks the device, and
+    rebuilds the tables whose baked constants have changed since tabulation.
+
+    Parameters
+    ----------
+    group
+        The optimized group.
+    refresh
+        Called with ``{name: new value}`` when guarded constants changed; it
+        rebuilds the affected tables (or raises if it cannot).
+    constants
+        ``{name: value}`` of the guarded constants as tabulated.
+    """
+
+    add_to_magic_network = False
+
+    def __init__(self, group, refresh: Callable[[dict], None], constants: Mapping[str, float]):
+        BrianObject.__init__(self, clock=group.clock, when="before_start", order=-(2**31),
+                             name=f"{group.name}_autolut_guard*")
+        self.group = group
+        self.refresh = refresh
+        self.constants = dict(constants)
+
+    def before_run(self, run_namespace):
+        check_device()
+        now = current_constants(self.group, self.constants, run_namespace)
+        changed = {name: value for name, value in now.items() if value != self.constants[name]}
+        if changed:
+            missing = sorted(name for name, value in changed.items() if value is None)
+            if missing:
+                raise AutolutError(
+                    f"autolut: the tables of group '{self.group.name}' were built with the "
+                    f"constant(s) {', '.join(missing)}, which are no longer defined as "
+                    f"constants; define them again or call autolut.restore(group)")
+            logger.info(f"autolut: constant(s) {', '.join(sorted(changed))} of group "
+                        f"'{self.group.name}' changed since tabulation; rebuilding the "
+                        f"tables that use them", "retabulate")
+            self.refresh(changed)
+            self.constants.update(changed)
+        super().before_run(run_namespace)

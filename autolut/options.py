@@ -1,0 +1,130 @@
+"""The options shared by `report`, `optimize` and `optimized`, checked once."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+
+from brian2 import Quantity, mV, volt
+from brian2.units.fundamentalunits import get_dimensions, have_same_dimensions
+
+from .analysis import DEFAULT_MIN_COST
+from .tabulate import DEFAULT_MAX_POINTS
+
+__all__ = ["Options", "OptionsError", "DEFAULT_TOLERANCE", "DEFAULT_VOLTAGE_RANGE"]
+
+#: Maximum interpolation error of every table, relative to the spread (max - min)
+#: of the tabulated function over its range. Chosen so that the Hodgkin–Huxley
+#: type models of the test suite fire identical per-neuron spike counts with
+#: and without tables (see tests/test_numpy_runs.py).
+DEFAULT_TOLERANCE = 1e-6
+
+#: Range of every axis with the dimension of a voltage, unless given: from
+#: below any potassium reversal potential to above any sodium spike peak of the
+#: models in tests/ (the peaks reach about +50 mV).
+DEFAULT_VOLTAGE_RANGE = (-120 * mV, 80 * mV)
+
+
+class OptionsError(ValueError):
+    """An option of report/optimize/optimized is wrong; the message says how."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """Options of a tabulation.
+
+    Parameters
+    ----------
+    ranges
+        ``{variable: (low, high)}`` with units, the range of every table axis.
+        Voltage axes default to `DEFAULT_VOLTAGE_RANGE`; other axes have no
+        default, and their candidates are reported as not tabulated.
+    tolerance
+        Maximum interpolation error of every table, relative to the spread of
+        the tabulated function over its range. The error is measured, not
+        assumed.
+    step
+        ``{variable: step}`` with units, to force the grid step of an axis.
+    exclude
+        Names of equations (subexpressions or differential equations) to leave
+        untouched.
+    namespace
+        Where to look up external constants, as in ``run(namespace=...)``; by
+        default the group's namespace and the caller's variables, as ``run()``
+        does.
+    max_points
+        Largest table allowed (per table); larger ones are refused.
+    min_cost
+        Expressions cheaper than this (rough operation count) stay exact.
+    """
+
+    ranges: Mapping[str, tuple] = dataclasses.field(default_factory=dict)
+    tolerance: float = DEFAULT_TOLERANCE
+    step: Mapping[str, Quantity] = dataclasses.field(default_factory=dict)
+    exclude: frozenset[str] = frozenset()
+    namespace: Mapping | None = None
+    max_points: int = DEFAULT_MAX_POINTS
+    min_cost: int = DEFAULT_MIN_COST
+
+    @classmethod
+    def from_keywords(cls, **keywords) -> Options:
+        """Build from the keyword arguments of the public functions, checking their form."""
+        unknown = set(keywords) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise OptionsError(
+                f"autolut: unknown option(s) {', '.join(sorted(unknown))}; the options are "
+                f"{', '.join(f.name for f in dataclasses.fields(cls))}")
+        options = cls(**keywords)
+        if isinstance(options.exclude, str):
+            options = dataclasses.replace(options, exclude=frozenset([options.exclude]))
+        options = dataclasses.replace(options, exclude=frozenset(options.exclude),
+                                      ranges=dict(options.ranges), step=dict(options.step))
+        tolerance = options.tolerance
+        if not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1:
+            raise OptionsError(f"autolut: tolerance must be a number between 0 and 1 "
+                               f"(relative error), not {tolerance!r}")
+        for name, value in options.ranges.items():
+            if not (isinstance(value, (tuple, list)) and len(value) == 2):
+                raise OptionsError(f"autolut: ranges['{name}'] must be a pair (low, high) "
+                                   f"with units, e.g. (-100*mV, 60*mV), not {value!r}")
+        for name, value in options.step.items():
+            if not isinstance(value, Quantity) and not isinstance(value, (int, float)) \
+                    or not float(value) > 0 or not math.isfinite(float(value)):
+                raise OptionsError(f"autolut: step['{name}'] must be a positive quantity "
+                                   f"with the unit of {name}, not {value!r}")
+        return options
+
+    def axis_range(self, name: str, unit) -> tuple[float, float] | None:
+        """The range of axis `name` in SI floats, or None when there is none.
+
+        Raises `OptionsError` for a range of the wrong unit, empty, reversed or
+        not finite.
+        """
+        if name in self.ranges:
+            low, high = self.ranges[name]
+            for bound in (low, high):
+                if not have_same_dimensions(bound, unit):
+                    raise OptionsError(
+                        f"autolut: ranges['{name}'] = ({low!r}, {high!r}) has the wrong "
+                        f"unit: '{name}' is in {unit!r} (dimension "
+                        f"{get_dimensions(unit)}); write e.g. (0*{unit!r}, 1*{unit!r})")
+            low, high = float(low), float(high)
+            if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+                raise OptionsError(
+                    f"autolut: ranges['{name}'] must be finite with low < high, "
+                    f"got ({self.ranges[name][0]!r}, {self.ranges[name][1]!r})")
+            return low, high
+        if have_same_dimensions(unit, volt):
+            return float(DEFAULT_VOLTAGE_RANGE[0]), float(DEFAULT_VOLTAGE_RANGE[1])
+        return None
+
+    def axis_step(self, name: str, unit) -> float | None:
+        if name not in self.step:
+            return None
+        value = self.step[name]
+        if not have_same_dimensions(value, unit):
+            raise OptionsError(f"autolut: step['{name}'] = {value!r} has the wrong unit; "
+                               f"'{name}' is in {unit!r}")
+        return float(value)
+

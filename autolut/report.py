@@ -1,0 +1,116 @@
+"""The dry-run report: one row per candidate subexpression, printable and as plain data."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from brian2 import Quantity
+
+__all__ = ["Row", "Report"]
+
+# Rough cost of one lookup in the units of `autolut.analysis.estimate_cost`.
+LOOKUP_COST = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One candidate subexpression of a group and what autolut does with it.
+
+    ``low``, ``high``, ``step`` and ``max_error`` are Brian2 quantities (None
+    for candidates that got no table); ``relative_error`` is ``max_error``
+    divided by the spread of the function over the range.
+    """
+
+    name: str
+    expression: str
+    variable: str | None
+    low: Quantity | None
+    high: Quantity | None
+    step: Quantity | None
+    points: int
+    nbytes: int
+    max_error: Quantity | None
+    relative_error: float | None
+    tolerance: float
+    cost: int
+    tabulated: bool
+    reason: str
+    function: str = ""
+
+    @property
+    def saved_operations(self) -> int:
+        """Estimated operations saved per evaluation (0 when not tabulated)."""
+        return max(self.cost - LOOKUP_COST, 0) if self.tabulated else 0
+
+    def to_dict(self) -> dict:
+        plain = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, Quantity):
+                plain[field.name] = float(value)           # SI
+                plain[field.name + "_unit"] = str(value.get_best_unit()) \
+                    if hasattr(value, "get_best_unit") else ""
+            else:
+                plain[field.name] = value
+        plain["saved_operations"] = self.saved_operations
+        return plain
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """What autolut does (or would do) to one group.
+
+    ``print(report)`` shows a table; ``report.candidates`` holds the `Row`
+    objects; ``report.to_dict()`` gives plain data.
+    """
+
+    group: str
+    tolerance: float
+    candidates: tuple[Row, ...]
+
+    @property
+    def tabulated(self) -> tuple[Row, ...]:
+        return tuple(row for row in self.candidates if row.tabulated)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(row.nbytes for row in self.tabulated)
+
+    def to_dict(self) -> dict:
+        return {"group": self.group, "tolerance": self.tolerance,
+                "table_bytes": self.nbytes,
+                "candidates": [row.to_dict() for row in self.candidates]}
+
+    def __str__(self) -> str:
+        lines = [f"autolut report for '{self.group}': {len(self.tabulated)} of "
+                 f"{len(self.candidates)} candidate expressions tabulated, "
+                 f"{self.nbytes / 1024:.1f} KiB of tables, tolerance {self.tolerance:g} "
+                 f"(relative to each function's spread)"]
+        header = ("from", "expression", "axis", "range", "step", "points", "memory",
+                  "max error", "rel. error", "ops saved", "tabulated")
+        rows = [header]
+        for row in self.candidates:
+            if row.tabulated or row.points:
+                cells = (f"[{_short(row.low)}, {_short(row.high)}]", _short(row.step),
+                         str(row.points), f"{row.nbytes / 1024:.1f} KiB", _short(row.max_error),
+                         f"{row.relative_error:.1e}")
+            else:
+                cells = ("", "", "", "", "", "")
+            rows.append((row.name, _shorten(row.expression), row.variable or "", *cells,
+                         str(row.saved_operations) if row.tabulated else "",
+                         "yes" if row.tabulated else "no: " + row.reason))
+        widths = [max(len(r[k]) for r in rows) for k in range(len(header) - 1)]
+        for r in rows:
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1])
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle):  # IPython / notebooks
+        printer.text(str(self))
+
+
+def _short(quantity) -> str:
+    return quantity.in_best_unit(precision=3)
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
