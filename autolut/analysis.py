@@ -54,6 +54,7 @@ _UNKNOWN = "unknown"       # a name nobody described
 # are worth a table.
 _TRANSCENDENTAL_COST = 20
 _DIVISION_COST = 4
+LOOKUP_COST = 5
 DEFAULT_MIN_COST = 10
 # Single-axis expressions cheaper than the minimum are still *reported* (as too
 # cheap) when they divide or call a function, since a user may expect them to be
@@ -172,7 +173,7 @@ class _Walker:
                             if eq.kind == "subexpression"}
         self._deps_memo: dict[str, frozenset] = {}
         self._inline_memo: dict[str, sympy.Expr] = {}
-        self._inlining: set[str] = set()
+        self._lookup_memo: dict[str, bool] = {}
 
     # -- what an expression depends on -------------------------------------------------
     def symbol_deps(self, name: str) -> frozenset:
@@ -197,16 +198,47 @@ class _Walker:
                 found.add((_RANDOM, name))
         return frozenset(found)
 
-    def inline(self, expr: sympy.Expr) -> sympy.Expr:
+    def is_lookup(self, name: str) -> bool:
+        """Whether subexpression `name` becomes a table of its own (so using it costs a lookup)."""
+        if name not in self._lookup_memo:
+            self._lookup_memo[name] = False  # guards against (invalid) cyclic definitions
+            deps = self.symbol_deps(name)
+            self._lookup_memo[name] = (
+                name in self.definitions and name not in self.model.excluded
+                and len(deps) == 1 and next(iter(deps))[0] == AXIS
+                and self.cost(self.definitions[name]) >= self.model.min_cost)
+        return self._lookup_memo[name]
+
+    def opaque(self, expr: sympy.Expr) -> tuple[sympy.Expr, int]:
+        """`expr` with the subexpressions inlined that do not become tables of their own,
+        and the number of those that do (each costs one lookup)."""
+        lookups = {s for s in expr.free_symbols if self.is_lookup(s.name)}
+        others = expr.free_symbols - lookups
+        return self.inline(expr, only=others), len(lookups)
+
+    def cost(self, expr: sympy.Expr) -> int:
+        """Operations to evaluate `expr` once the subexpressions that are tables are lookups."""
+        inlined, lookups = self.opaque(expr)
+        return estimate_cost(inlined) + LOOKUP_COST * lookups
+
+    def inline(self, expr: sympy.Expr, only=None) -> sympy.Expr:
         """`expr` with every (non-excluded) subexpression replaced by its definition."""
         replacements = {}
-        for symbol in expr.free_symbols:
+        for symbol in expr.free_symbols if only is None else only:
             name = symbol.name
             if name in self.definitions and name not in self.model.excluded:
                 if name not in self._inline_memo:
                     self._inline_memo[name] = self.inline(self.definitions[name])
                 replacements[symbol] = self._inline_memo[name]
         return expr.xreplace(replacements) if replacements else expr
+
+    def _divides_or_calls(self, expr: sympy.Expr) -> bool:
+        """Whether `expr` calls a function or divides by something varying
+        (polynomials and divisions by constants are obviously cheap)."""
+        return any(isinstance(node, sympy.Function)
+                   or (isinstance(node, sympy.Pow) and node.exp.is_negative
+                       and self.deps(node.base))
+                   for node in sympy.preorder_traversal(expr))
 
     # -- the walk ---------------------------------------------------------------------
     def split(self, node: sympy.Expr) -> list[sympy.Expr]:
@@ -230,8 +262,7 @@ class _Walker:
             else:
                 rest.append(arg)
         if groups and constants:
-            costliest = max(sorted(groups), key=lambda axis: estimate_cost(
-                self.inline(node.func(*groups[axis]))))
+            costliest = max(sorted(groups), key=lambda axis: self.cost(node.func(*groups[axis])))
             groups[costliest] = constants + groups[costliest]
             constants = []
         parts = [node.func(*args) if len(args) > 1 else args[0]
@@ -244,20 +275,23 @@ class _Walker:
         Returns True if a tabulatable candidate was found in `node`.
         """
         deps = self.deps(node)
-        if not deps or node.is_Symbol or node.is_Number:
+        if node.is_Symbol:  # a subexpression that is a table of its own is a lookup here
+            return self.is_lookup(node.name)
+        if not deps or node.is_Number:
             return False
         axes = sorted(name for kind, name in deps if kind == AXIS)
         if len(deps) == 1 and len(axes) == 1:
             inlined = self.inline(node)
-            cost = estimate_cost(inlined)
+            cost = self.cost(node)
             if cost >= self.model.min_cost:
                 found.append((node, Candidate(inlined, axes[0], (equation,), cost)))
                 return True
-            if _divides_or_calls(inlined):
+            opaque, lookups = self.opaque(node)
+            if self._divides_or_calls(opaque):
                 found.append((node, Candidate(
                     inlined, axes[0], (equation,), cost,
                     f"too cheap to be worth a lookup (about {cost} operations)")))
-            return False
+            return lookups > 0  # made of tables already
         start = len(found)
         inside = [self.walk(part, equation, found) for part in self.split(node)]
         if any(inside):
@@ -270,13 +304,6 @@ class _Walker:
             found.append((node, Candidate(inlined, axes[0] if len(axes) == 1 else None,
                                           (equation,), estimate_cost(inlined), _reason(deps))))
         return False
-
-
-def _divides_or_calls(expr: sympy.Expr) -> bool:
-    """Whether `expr` divides or calls a function (polynomials are obviously cheap)."""
-    return any(isinstance(node, sympy.Function)
-               or (isinstance(node, sympy.Pow) and node.exp.is_negative)
-               for node in sympy.preorder_traversal(expr))
 
 
 def _is_expensive(expr: sympy.Expr) -> bool:

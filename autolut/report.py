@@ -6,10 +6,10 @@ import dataclasses
 
 from brian2 import Quantity
 
+from .analysis import LOOKUP_COST
+
 __all__ = ["Row", "Report"]
 
-# Rough cost of one lookup in the units of `autolut.analysis.estimate_cost`.
-LOOKUP_COST = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +109,9 @@ class Report:
 
 
 def _short(quantity) -> str:
-    return quantity.in_best_unit(precision=3)
+    if isinstance(quantity, Quantity) and not quantity.is_dimensionless:
+        return quantity.in_best_unit(precision=3)
+    return f"{float(quantity):.3g}"
 
 
 def _shorten(text: str, width: int = 60) -> str:

@@ -1,0 +1,143 @@
+"""Published neuron models used throughout the tests, as plain builders.
+
+Every builder takes the population size and returns a fresh ``NeuronGroup``
+whose drive ``I`` rises with the neuron index (from silent to fast firing), so
+one population covers every regime. Constants live in each group's explicit
+``namespace`` so that groups can be built and run from anywhere.
+"""
+
+from brian2 import (Equations, NeuronGroup, cm, exp, mmolar, ms, msiemens, mV, nA, siemens,
+                    ufarad, umetre, uA)
+
+# -- Traub & Miles (1991), as in the COBA-HH benchmark of Brette et al. (2007): exprel rates
+TRAUB_MILES_NAMESPACE = dict(
+    area=20000 * umetre**2, Cm=1 * ufarad * cm**-2 * 20000 * umetre**2,
+    gl=5e-5 * siemens * cm**-2 * 20000 * umetre**2, El=-65 * mV, EK=-90 * mV, ENa=50 * mV,
+    g_na=100 * msiemens * cm**-2 * 20000 * umetre**2,
+    g_kd=30 * msiemens * cm**-2 * 20000 * umetre**2, VT=-63 * mV)
+TRAUB_MILES = Equations("""
+dv/dt = (gl*(El-v) - g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK) + I)/Cm : volt
+dm/dt = 0.32*(mV**-1)*4*mV/exprel((13.*mV-v+VT)/(4*mV))/ms*(1-m)-0.28*(mV**-1)*5*mV/exprel((v-VT-40.*mV)/(5*mV))/ms*m : 1
+dn/dt = 0.032*(mV**-1)*5*mV/exprel((15.*mV-v+VT)/(5*mV))/ms*(1.-n)-.5*exp((10.*mV-v+VT)/(40.*mV))/ms*n : 1
+dh/dt = 0.128*exp((17.*mV-v+VT)/(18.*mV))/ms*(1.-h)-4./(1+exp((40.*mV-v+VT)/(5.*mV)))/ms*h : 1
+I : amp
+""")
+
+
+def traub_miles(N, method="exponential_euler", I_max=1.5 * nA, name=None):
+    group = NeuronGroup(N, TRAUB_MILES, threshold="v > -20*mV", refractory=3 * ms,
+                        method=method, namespace=dict(TRAUB_MILES_NAMESPACE, I_max=I_max),
+                        name=name or "traub_miles*")
+    group.v = -65 * mV
+    group.I = "I_max * i / (N - 1)"
+    return group
+
+
+# -- Wang & Buzsaki (1996) interneuron: rates written with raw exp(...) - 1 denominators,
+#    named subexpressions, and m at steady state. The singular points of alpha_m and
+#    alpha_n (v = -35 mV and -34 mV) fall on grid points of many grids.
+WANG_BUZSAKI_NAMESPACE = dict(Cm=1 * ufarad / cm**2, gL=0.1 * msiemens / cm**2, EL=-65 * mV,
+                              ENa=55 * mV, EK=-90 * mV, gNa=35 * msiemens / cm**2,
+                              gK=9 * msiemens / cm**2, phi=5)
+WANG_BUZSAKI = Equations("""
+dv/dt = (-gNa*m_inf**3*h*(v-ENa) - gK*n**4*(v-EK) - gL*(v-EL) + I)/Cm : volt
+m_inf = alpha_m/(alpha_m + beta_m) : 1
+alpha_m = -0.1/mV*(v + 35*mV)/(exp(-0.1/mV*(v + 35*mV)) - 1)/ms : Hz
+beta_m = 4*exp(-(v + 60*mV)/(18*mV))/ms : Hz
+dh/dt = phi*(alpha_h*(1 - h) - beta_h*h) : 1
+alpha_h = 0.07*exp(-(v + 58*mV)/(20*mV))/ms : Hz
+beta_h = 1./(exp(-0.1/mV*(v + 28*mV)) + 1)/ms : Hz
+dn/dt = phi*(alpha_n*(1 - n) - beta_n*n) : 1
+alpha_n = -0.01/mV*(v + 34*mV)/(exp(-0.1/mV*(v + 34*mV)) - 1)/ms : Hz
+beta_n = 0.125*exp(-(v + 44*mV)/(80*mV))/ms : Hz
+I : amp/metre**2
+""")
+
+
+def wang_buzsaki(N, method="exponential_euler", I_max=3 * uA / cm**2, name=None):
+    group = NeuronGroup(N, WANG_BUZSAKI, threshold="v > -20*mV", refractory=2 * ms,
+                        method=method, namespace=dict(WANG_BUZSAKI_NAMESPACE, I_max=I_max),
+                        name=name or "wang_buzsaki*")
+    group.v = -65 * mV
+    group.h = 0.6
+    group.n = 0.3
+    group.I = "I_max * i / (N - 1)"
+    return group
+
+
+# -- Hodgkin & Huxley (1952) with a temperature factor from a namespace constant
+HH_TEMPERATURE_NAMESPACE = dict(celsius=6.3, Cm=1 * ufarad / cm**2, gNa=120 * msiemens / cm**2,
+                                gK=36 * msiemens / cm**2, gL=0.3 * msiemens / cm**2,
+                                ENa=50 * mV, EK=-77 * mV, EL=-54.4 * mV)
+HH_TEMPERATURE = Equations("""
+dv/dt = (-gNa*m**3*h*(v-ENa) - gK*n**4*(v-EK) - gL*(v-EL) + I)/Cm : volt
+q10 = 3**((celsius - 6.3)/10) : 1
+dm/dt = q10*(alpha_m*(1 - m) - beta_m*m) : 1
+alpha_m = 0.1/mV*10*mV/exprel(-(v + 40*mV)/(10*mV))/ms : Hz
+beta_m = 4*exp(-(v + 65*mV)/(18*mV))/ms : Hz
+dh/dt = q10*(alpha_h*(1 - h) - beta_h*h) : 1
+alpha_h = 0.07*exp(-(v + 65*mV)/(20*mV))/ms : Hz
+beta_h = 1/(exp(-(v + 35*mV)/(10*mV)) + 1)/ms : Hz
+dn/dt = q10*(alpha_n*(1 - n) - beta_n*n) : 1
+alpha_n = 0.01/mV*10*mV/exprel(-(v + 55*mV)/(10*mV))/ms : Hz
+beta_n = 0.125*exp(-(v + 65*mV)/(80*mV))/ms : Hz
+I : amp/metre**2
+""")
+
+
+def hh_temperature(N, method="exponential_euler", I_max=20 * uA / cm**2, celsius=6.3,
+                   name=None):
+    group = NeuronGroup(N, HH_TEMPERATURE, threshold="v > -20*mV", refractory=3 * ms,
+                        method=method,
+                        namespace=dict(HH_TEMPERATURE_NAMESPACE, celsius=celsius, I_max=I_max),
+                        name=name or "hh_temperature*")
+    group.v = -65 * mV
+    group.m, group.h, group.n = 0.05, 0.6, 0.32
+    group.I = "I_max * i / (N - 1)"
+    return group
+
+
+# -- A leaky integrate-and-fire model: nothing to tabulate
+LIF = Equations("""
+dv/dt = (EL - v + R*I)/tau : volt (unless refractory)
+I : amp
+""")
+
+
+def lif(N):
+    return NeuronGroup(N, LIF, threshold="v > -50*mV", reset="v = -65*mV", refractory=2 * ms,
+                       namespace=dict(EL=-65 * mV, R=100e6 * siemens**-1, tau=10 * ms),
+                       method="exact", name="lif*")
+
+
+# -- Rates with a per-neuron parameter (VT differs between neurons): nothing tabulated
+PER_NEURON_PARAMETER = Equations("""
+dm/dt = alpha_m*(1 - m) - beta_m*m : 1
+alpha_m = 0.32/mV*(13*mV - v + VT)/(exp((13*mV - v + VT)/(4*mV)) - 1)/ms : Hz
+beta_m = 0.28/mV*(v - VT - 40*mV)/(exp((v - VT - 40*mV)/(5*mV)) - 1)/ms : Hz
+dv/dt = (-65*mV - v)/(10*ms) : volt
+VT : volt (constant)
+""")
+
+# -- A time-dependent and a random term next to a tabulatable rate
+TIME_AND_NOISE = Equations("""
+dv/dt = (-65*mV - v + 10*mV*sin(2*pi*5*Hz*t) + 2*mV*rand())/(10*ms) : volt
+dm/dt = 4*exp(-(v + 65*mV)/(18*mV))/ms*(1 - m) - m/ms : 1
+""")
+
+# -- A calcium-gated potassium current, tabulated over a user-given Ca range
+CALCIUM_GATED = Equations("""
+dv/dt = (-gL*(v - EL) - gKCa*q*(v - EK) + I)/Cm : volt
+dq/dt = (q_inf - q)/tau_q : 1
+q_inf = Ca**4/(Ca**4 + Kd**4) : 1
+dCa/dt = -Ca/tau_Ca : mmolar
+I : amp/metre**2
+""")
+CALCIUM_GATED_NAMESPACE = dict(gL=0.1 * msiemens / cm**2, EL=-65 * mV, EK=-90 * mV,
+                               gKCa=5 * msiemens / cm**2, Cm=1 * ufarad / cm**2,
+                               tau_q=5 * ms, Kd=0.5e-3 * mmolar, tau_Ca=50 * ms)
+CALCIUM_RANGE = (0 * mmolar, 0.01 * mmolar)
+
+__all__ = ["traub_miles", "wang_buzsaki", "hh_temperature", "lif", "TRAUB_MILES",
+           "WANG_BUZSAKI", "HH_TEMPERATURE", "LIF", "PER_NEURON_PARAMETER", "TIME_AND_NOISE",
+           "CALCIUM_GATED", "CALCIUM_GATED_NAMESPACE", "CALCIUM_RANGE", "exp"]
