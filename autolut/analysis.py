@@ -297,9 +297,10 @@ class _Walker:
         if any(inside):
             return True
         inlined = self.inline(node)
-        if _is_expensive(inlined) and (len(axes) <= 1 or len(found) == start):
+        if _is_expensive(node) and (len(axes) <= 1 or len(found) == start):
             # The largest expensive subtree that has to stay exact: report it
-            # instead of the pieces found inside it.
+            # instead of the pieces found inside it. (Subexpressions it uses are
+            # reported at their own definition.)
             del found[start:]
             found.append((node, Candidate(inlined, axes[0] if len(axes) == 1 else None,
                                           (equation,), estimate_cost(inlined), _reason(deps))))
