@@ -186,7 +186,7 @@ def report(group, **options) -> Report:
     >>> group = NeuronGroup(1, '''dv/dt = (-v + 10*mV*exp(-v/(20*mV)))/(10*ms) : volt''')
     >>> rows = autolut.report(group).candidates
     >>> rows[0].expression, rows[0].tabulated
-    ('10*mV*exp(-v/(20*mV))', True)
+    ('(10*mV*exp(-v/(20*mV)) - v)/(10*ms)', True)
     """
     existing = getattr(group, "_autolut", None)
     if existing is not None:
@@ -221,7 +221,7 @@ def optimize(group, **options):
     >>> group = NeuronGroup(1, '''dv/dt = (-v + 10*mV*exp(-v/(20*mV)))/(10*ms) : volt''')
     >>> group = autolut.optimize(group)
     >>> str(group.user_equations['v'].expr)
-    '(-v + lut_v(v))/(10*ms)'
+    'lut_v(v)'
     """
     if getattr(group, "_autolut", None) is not None:
         logger.info(f"autolut: group '{group.name}' is already optimized; nothing to do",
@@ -240,7 +240,7 @@ def optimize(group, **options):
                                       {name: lut for name, lut in functions.values()}, guard)
     result = make_report(group, planned, options, group_model)
     group._autolut = Optimization(saved, result, functions)
-    logger.info(f"autolut: group '{group.name}': {len(result.tabulated)} tables "
+    logger.debug(f"autolut: group '{group.name}': {len(result.tabulated)} tables "
                 f"({result.nbytes / 1024:.0f} KiB)", "optimized")
     return group
 

@@ -13,7 +13,7 @@ Examples
 >>> import numpy as np
 >>> table = tabulate(np.exp, 0.0, 1.0, tolerance=1e-6)
 >>> table.points, bool(table.relative_error <= 1e-6)
-(520, True)
+(446, True)
 """
 
 from __future__ import annotations

@@ -9,28 +9,9 @@ one population covers every regime. Constants live in each group's explicit
 from brian2 import (Equations, NeuronGroup, cm, exp, mmolar, ms, msiemens, mV, nA, siemens,
                     ufarad, umetre, uA)
 
-# -- Traub & Miles (1991), as in the COBA-HH benchmark of Brette et al. (2007): exprel rates
-TRAUB_MILES_NAMESPACE = dict(
-    area=20000 * umetre**2, Cm=1 * ufarad * cm**-2 * 20000 * umetre**2,
-    gl=5e-5 * siemens * cm**-2 * 20000 * umetre**2, El=-65 * mV, EK=-90 * mV, ENa=50 * mV,
-    g_na=100 * msiemens * cm**-2 * 20000 * umetre**2,
-    g_kd=30 * msiemens * cm**-2 * 20000 * umetre**2, VT=-63 * mV)
-TRAUB_MILES = Equations("""
-dv/dt = (gl*(El-v) - g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK) + I)/Cm : volt
-dm/dt = 0.32*(mV**-1)*4*mV/exprel((13.*mV-v+VT)/(4*mV))/ms*(1-m)-0.28*(mV**-1)*5*mV/exprel((v-VT-40.*mV)/(5*mV))/ms*m : 1
-dn/dt = 0.032*(mV**-1)*5*mV/exprel((15.*mV-v+VT)/(5*mV))/ms*(1.-n)-.5*exp((10.*mV-v+VT)/(40.*mV))/ms*n : 1
-dh/dt = 0.128*exp((17.*mV-v+VT)/(18.*mV))/ms*(1.-h)-4./(1+exp((40.*mV-v+VT)/(5.*mV)))/ms*h : 1
-I : amp
-""")
-
-
-def traub_miles(N, method="exponential_euler", I_max=1.5 * nA, name=None):
-    group = NeuronGroup(N, TRAUB_MILES, threshold="v > -20*mV", refractory=3 * ms,
-                        method=method, namespace=dict(TRAUB_MILES_NAMESPACE, I_max=I_max),
-                        name=name or "traub_miles*")
-    group.v = -65 * mV
-    group.I = "I_max * i / (N - 1)"
-    return group
+# -- Traub & Miles (1991), as in the COBA-HH benchmark of Brette et al. (2007): exprel rates.
+#    The demo's model; kept in the package so that `autolut demo` needs no test files.
+from autolut.demo import TRAUB_MILES, TRAUB_MILES_NAMESPACE, traub_miles  # noqa: E402
 
 
 # -- Wang & Buzsaki (1996) interneuron: rates written with raw exp(...) - 1 denominators,

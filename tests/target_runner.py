@@ -1,0 +1,56 @@
+"""Run the test models, optimized, on one target and save spikes and traces (used by test_targets.py).
+
+Run in a subprocess so that every target starts from a clean Brian2 state:
+``python tests/target_runner.py TARGET OUT.npz WORKDIR``.
+
+The three models run as three optimized groups in one network (each with its
+own tables), in two ``run`` calls. Compiler flags are the strict ones (no fast
+math, no FMA contraction), under which the targets agree to the last bits.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from brian2 import (Network, SpikeMonitor, StateMonitor, defaultclock, device, ms, prefs,
+                    set_device)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import autolut  # noqa: E402
+from tests.models import hh_temperature, traub_miles, wang_buzsaki  # noqa: E402
+
+STRICT_FLAGS = ["-w", "-O2", "-ffp-contract=off", "-fno-fast-math", "-std=c++11"]
+N = 20
+FIRST, SECOND = 20 * ms, 40 * ms
+
+
+def main(target, out, workdir):
+    prefs.codegen.cpp.extra_compile_args_gcc = STRICT_FLAGS
+    if target == "cpp_standalone":
+        set_device("cpp_standalone", directory=str(Path(workdir) / "standalone"),
+                   build_on_run=False)
+    else:
+        prefs.codegen.target = target
+        prefs.codegen.runtime.cython.cache_dir = str(Path(workdir) / "cython_cache")
+    defaultclock.dt = 0.01 * ms
+    groups = [build(N, name=build.__name__) for build in (traub_miles, wang_buzsaki,
+                                                           hh_temperature)]
+    spikes = [SpikeMonitor(g) for g in groups]
+    traces = [StateMonitor(g, "v", record=[0, N // 2, N - 1]) for g in groups]
+    for g in groups:
+        autolut.optimize(g)
+    network = Network(groups, spikes, traces)
+    network.run(FIRST)
+    network.run(SECOND)
+    if target == "cpp_standalone":
+        device.build()
+    results = {}
+    for g, s, m in zip(groups, spikes, traces):
+        results[f"{g.name}_i"] = np.asarray(s.i[:])
+        results[f"{g.name}_t"] = np.asarray(s.t[:] / ms)
+        results[f"{g.name}_v"] = np.asarray(m.v_[:])
+    np.savez(out, **results)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
