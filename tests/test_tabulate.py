@@ -81,9 +81,11 @@ def test_removable_singularity_with_tolerance_driven_grid():
 def test_evaluate_replaces_only_the_non_finite_points():
     function = _quiet(lambda x: x / (np.exp(x) - 1))
     x = np.array([-1.0, 0.0, 1.0])
-    y = evaluate(function, x, 1e-3)
+    y = evaluate(function, x, 1e-6)
     assert np.all(np.isfinite(y))
+    # The limit is the mean of the values at +-delta: 1 + delta**2/12 here.
     assert y[1] == pytest.approx(1.0, abs=1e-9)
+    assert evaluate(function, x, 1e-2)[1] == pytest.approx(1 + 1e-4 / 12, rel=1e-9)
     np.testing.assert_array_equal(y[[0, 2]], function(x[[0, 2]]))
 
 
