@@ -10,6 +10,7 @@ targets.
 ['Options', 'Report', 'optimize', 'optimized', 'report', 'restore']
 """
 
+from . import expeuler  # registers method='lut_exponential_euler' with Brian2
 from .api import optimize, optimized, report, restore
 from .options import Options
 from .report import Report

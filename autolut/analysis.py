@@ -32,7 +32,7 @@ import sympy
 __all__ = [
     "AXIS", "CONSTANT", "PARAMETER", "SHARED", "TIME", "DT", "STOCHASTIC",
     "Equation", "Model", "Candidate", "Site", "Analysis",
-    "find_candidates", "estimate_cost", "rewrite_expression", "rewrite_model",
+    "Gate", "find_gates", "gate_candidates", "without_equations", "DT_SYMBOL", "find_candidates", "estimate_cost", "rewrite_expression", "rewrite_model",
     "substitute_back",
 ]
 
@@ -116,6 +116,7 @@ class Candidate:
     origins: tuple[str, ...]
     cost: int
     reason: str = ""
+    label: str = ""  # base of the table's name; the first origin when empty
 
     @property
     def tabulatable(self) -> bool:
@@ -371,6 +372,75 @@ def find_candidates(model: Model) -> Analysis:
             if candidate.tabulatable:
                 sites.append(Site(equation.name, subtree, index[key]))
     return Analysis(tuple(candidates), tuple(sites))
+
+
+@dataclasses.dataclass(frozen=True)
+class Gate:
+    """A variable whose equation is linear in itself, ``dx/dt = A(axis)*x + B(axis)``.
+
+    Exponential Euler then updates it exactly as
+    ``x_inf + (x - x_inf)*exp(A*dt)`` with ``x_inf = -B/A``: two functions of the
+    axis (and of ``dt``) that can be tabulated.
+    """
+
+    variable: str
+    axis: str
+    steady_state: sympy.Expr  # -B/A, subexpressions inlined
+    step_factor: sympy.Expr   # exp(A*dt)
+
+
+#: The symbol of the integration step, with Brian2's assumptions.
+DT_SYMBOL = sympy.Symbol("dt", real=True, positive=True)
+
+
+def find_gates(model: Model, variables=None) -> tuple[Gate, ...]:
+    """The differential equations of `model` that are linear in their own variable
+    with coefficients depending only on one *other* axis variable and constants.
+
+    `variables` restricts the search to these equation names (e.g. to leave out
+    ``(unless refractory)`` equations, whose right-hand side Brian2 multiplies by
+    the refractory state).
+    """
+    walker = _Walker(model)
+    gates = []
+    for equation in model.equations:
+        if (equation.kind != "differential equation" or equation.name in model.excluded
+                or (variables is not None and equation.name not in variables)):
+            continue
+        x = sympy.Symbol(equation.name, real=True)
+        rhs = walker.inline(equation.expression)
+        rate = sympy.diff(rhs, x)
+        if x in rate.free_symbols or rate == 0:
+            continue
+        source = rhs.xreplace({x: sympy.S.Zero})
+        deps = walker.deps(rate) | walker.deps(source)
+        if len(deps) != 1:
+            continue
+        kind, axis = next(iter(deps))
+        if kind != AXIS or axis == equation.name:
+            continue
+        gates.append(Gate(equation.name, axis, -source / rate, sympy.exp(rate * DT_SYMBOL)))
+    return tuple(gates)
+
+
+def gate_candidates(gates: tuple[Gate, ...]) -> list[Candidate]:
+    """The two tables of every gate: steady state (``<x>_inf``) and step factor (``<x>_factor``)."""
+    candidates = []
+    for gate in gates:
+        for expression, part, suffix in ((gate.steady_state, "steady state", "inf"),
+                                         (gate.step_factor, "step factor", "factor")):
+            candidates.append(Candidate(expression, gate.axis, (f"{gate.variable} ({part})",),
+                                        estimate_cost(expression), label=f"{gate.variable}_{suffix}"))
+    return candidates
+
+
+def without_equations(found: Analysis, equations: set[str], why: str) -> Analysis:
+    """`found` with no sites in `equations`; candidates found only there get `why` as reason."""
+    candidates = tuple(
+        dataclasses.replace(c, reason=why.format(", ".join(c.origins)))
+        if c.tabulatable and set(c.origins) <= equations else c
+        for c in found.candidates)
+    return Analysis(candidates, tuple(s for s in found.sites if s.equation not in equations))
 
 
 def rewrite_expression(expr: sympy.Expr, replacements: Mapping[sympy.Expr, sympy.Expr],

@@ -18,6 +18,7 @@ from brian2.parsing.sympytools import sympy_to_str
 
 from . import analysis, brian_model
 from .brian_model import GroupModel, TableGuard, logger
+from .expeuler import LUTExponentialEuler
 from .lutfunction import LUTFunction
 from .options import Options
 from .report import Report, Row
@@ -114,7 +115,7 @@ def build_table_functions(group, planned: list[PlannedTable],
     for index, item in enumerate(planned):
         if item.table is None:
             continue
-        base = f"lut_{item.candidate.origins[0]}"
+        base = f"lut_{item.candidate.label or item.candidate.origins[0]}"
         name, k = base, 1
         while name in taken:
             k += 1
@@ -149,12 +150,25 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
 
 
 def _analyse(group, options: Options, namespace):
+    """read_group -> find_candidates (-> find_gates) -> plan_tables."""
     if not isinstance(group, NeuronGroup):
         raise TypeError(f"autolut works on NeuronGroup objects, not {type(group).__name__}")
     group_model = brian_model.read_group(group, options, namespace)
     found = analysis.find_candidates(group_model.model)
+    gates = ()
+    if options.integration_tables and brian_model.uses_exponential_euler(group):
+        gates = analysis.find_gates(group_model.model, brian_model.gate_variables(group))
+    if gates:
+        found = analysis.without_equations(
+            found, {gate.variable for gate in gates},
+            "only used in the equation of {}, which is integrated with its own tables")
+        found = analysis.Analysis(found.candidates + tuple(analysis.gate_candidates(gates)),
+                                  found.sites)
+        group_model = dataclasses.replace(
+            group_model, constants={**group_model.constants, "dt": float(group.clock.dt_)},
+            guarded=group_model.guarded | {"dt"})
     planned = plan_tables(group, group_model, found, options)
-    return group_model, found, planned
+    return group_model, found, planned, gates
 
 
 def _namespace(options: Options, level: int):
@@ -192,7 +206,7 @@ def report(group, **options) -> Report:
     if existing is not None:
         return existing.report
     options = Options.from_keywords(**options)
-    group_model, _, planned = _analyse(group, options, _namespace(options, 1))
+    group_model, _, planned, _ = _analyse(group, options, _namespace(options, 1))
     return make_report(group, planned, options, group_model)
 
 
@@ -229,7 +243,7 @@ def optimize(group, **options):
         return group
     brian_model.check_device()
     options = Options.from_keywords(**options)
-    group_model, found, planned = _analyse(group, options, _namespace(options, 1))
+    group_model, found, planned, gates = _analyse(group, options, _namespace(options, 1))
     functions = build_table_functions(group, planned, group_model)
     calls = {index: sympy.Function(name)(sympy.Symbol(planned[index].candidate.axis, real=True))
              for index, (name, _) in functions.items()}
@@ -237,12 +251,22 @@ def optimize(group, **options):
     guard = TableGuard(group, _refresher(group, group_model, planned, functions, options),
                        {name: group_model.constants[name] for name in group_model.guarded})
     saved = brian_model.rewrite_group(group, new_expressions,
-                                      {name: lut for name, lut in functions.values()}, guard)
+                                      {name: lut for name, lut in functions.values()}, guard,
+                                      _integration_method(gates, planned, functions))
     result = make_report(group, planned, options, group_model)
     group._autolut = Optimization(saved, result, functions)
     logger.debug(f"autolut: group '{group.name}': {len(result.tabulated)} tables "
                 f"({result.nbytes / 1024:.0f} KiB)", "optimized")
     return group
+
+
+def _integration_method(gates, planned, functions):
+    """The exponential-Euler method using the gate tables that could be built, or None."""
+    names = {planned[index].candidate.label: name for index, (name, _) in functions.items()}
+    configured = tuple((gate.variable, gate.axis, names[f"{gate.variable}_inf"],
+                        names[f"{gate.variable}_factor"]) for gate in gates
+                       if f"{gate.variable}_inf" in names and f"{gate.variable}_factor" in names)
+    return LUTExponentialEuler(configured) if configured else None
 
 
 def restore(group):

@@ -37,6 +37,7 @@ from brian2.equations.refractory import add_refractoriness
 from brian2.parsing.expressions import parse_expression_dimensions
 from brian2.parsing.rendering import NumpyNodeRenderer
 from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
+from brian2.stateupdaters.exponential_euler import ExponentialEulerStateUpdater
 from brian2.units.fundamentalunits import get_unit
 from brian2.utils.logger import get_logger
 from brian2.utils.stringtools import get_identifiers
@@ -170,6 +171,9 @@ def current_constants(group, names, run_namespace) -> dict[str, float | None]:
     """The values the guarded constants have now (None where no longer a constant)."""
     values = {}
     for name in names:
+        if name == "dt":
+            values[name] = float(group.clock.dt_)
+            continue
         if name in group.variables:
             values[name] = _read_scalar(group.variables[name])
             continue
@@ -237,22 +241,25 @@ class _Saved:
     constant_over_dt_code: str | None
     namespace_keys: tuple
     guard: BrianObject
+    method_choice: object
 
 
 def rewrite_group(group, new_expressions: Mapping[str, sympy.Expr],
-                  functions: Mapping[str, Function], guard: BrianObject) -> _Saved:
+                  functions: Mapping[str, Function], guard: BrianObject,
+                  method=None) -> _Saved:
     """Swap the expressions of some equations of `group`, in place.
 
     The same group object keeps its name, state, and every object built on it
     (Synapses, monitors). Brian2 regenerates all code from ``group.equations``
-    before each run, so the change takes effect on every target. Returns what
-    `restore_group` needs to undo it.
+    before each run, so the change takes effect on every target. `method`, if
+    given, replaces the integration method. Returns what `restore_group` needs
+    to undo all this.
     """
     saved = _Saved(group.user_equations, group.equations,
                    {name: (var.expr, var.identifiers) for name, var in group.variables.items()
                     if isinstance(var, Subexpression)},
                    getattr(group.subexpression_updater, "abstract_code", None),
-                   tuple(functions), guard)
+                   tuple(functions), guard, group.state_updater.method_choice)
     codes = {name: sympy_to_str(expr) for name, expr in new_expressions.items()}
     group.namespace.update(functions)
     _install_equations(group, Equations([
@@ -261,6 +268,8 @@ def rewrite_group(group, new_expressions: Mapping[str, sympy.Expr],
         if eq.varname in codes else eq
         for eq in group.user_equations.values()]))
     group.contained_objects.append(guard)
+    if method is not None:
+        group.state_updater.method_choice = method
     return saved
 
 
@@ -273,6 +282,7 @@ def restore_group(group, saved: _Saved) -> None:
     for key in saved.namespace_keys:
         group.namespace.pop(key, None)
     group.contained_objects.remove(saved.guard)
+    group.state_updater.method_choice = saved.method_choice
 
 
 def _install_equations(group, user_equations: Equations) -> None:
@@ -287,6 +297,22 @@ def _install_equations(group, user_equations: Equations) -> None:
     if group.subexpression_updater is not None:
         group.subexpression_updater.abstract_code = "\n".join(
             f"{eq.varname} = {eq.expr}" for eq in constant_over_dt.ordered)
+
+
+def uses_exponential_euler(group) -> bool:
+    """Whether `group` is integrated with (plain or autolut's) exponential Euler."""
+    from .expeuler import NAME, LUTExponentialEuler
+    method = group.state_updater.method_choice
+    return (method in ("exponential_euler", NAME)
+            or isinstance(method, ExponentialEulerStateUpdater)
+            and (type(method) is ExponentialEulerStateUpdater
+                 or isinstance(method, LUTExponentialEuler)))
+
+
+def gate_variables(group) -> set[str]:
+    """Differential equations whose update Brian2 does not modify (no ``unless refractory``)."""
+    return {eq.varname for eq in group.user_equations.values()
+            if eq.type == DIFFERENTIAL_EQUATION and "unless refractory" not in eq.flags}
 
 
 def check_device() -> None:

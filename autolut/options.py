@@ -57,6 +57,11 @@ class Options:
         Largest table allowed (per table); larger ones are refused.
     min_cost
         Expressions cheaper than this (rough operation count) stay exact.
+    integration_tables
+        For groups integrated with exponential Euler: tabulate the steady state
+        ``x_inf`` and the step factor ``exp(A*dt)`` of every gate
+        ``dx/dt = A(v)*x + B(v)`` and update it as ``x_inf + (x - x_inf)*factor``
+        (see `autolut.expeuler`).
     """
 
     ranges: Mapping[str, tuple] = dataclasses.field(default_factory=dict)
@@ -66,6 +71,7 @@ class Options:
     namespace: Mapping | None = None
     max_points: int = DEFAULT_MAX_POINTS
     min_cost: int = DEFAULT_MIN_COST
+    integration_tables: bool = True
 
     @classmethod
     def from_keywords(cls, **keywords) -> Options:
