@@ -16,7 +16,9 @@ from autolut.demo import TRAUB_MILES, TRAUB_MILES_NAMESPACE, traub_miles  # noqa
 
 # -- Wang & Buzsaki (1996) interneuron: rates written with raw exp(...) - 1 denominators,
 #    named subexpressions, and m at steady state. The singular points of alpha_m and
-#    alpha_n (v = -35 mV and -34 mV) fall on grid points of many grids.
+#    alpha_n (v = -35 mV and -34 mV) fall on grid points of many grids. Brian2's
+#    exponential Euler cannot separate its exact v equation (m_inf(v)**3), so it
+#    is integrated with Euler.
 WANG_BUZSAKI_NAMESPACE = dict(Cm=1 * ufarad / cm**2, gL=0.1 * msiemens / cm**2, EL=-65 * mV,
                               ENa=55 * mV, EK=-90 * mV, gNa=35 * msiemens / cm**2,
                               gK=9 * msiemens / cm**2, phi=5)
@@ -35,7 +37,7 @@ I : amp/metre**2
 """)
 
 
-def wang_buzsaki(N, method="exponential_euler", I_max=3 * uA / cm**2, name=None):
+def wang_buzsaki(N, method="euler", I_max=3 * uA / cm**2, name=None):
     group = NeuronGroup(N, WANG_BUZSAKI, threshold="v > -20*mV", refractory=2 * ms,
                         method=method, namespace=dict(WANG_BUZSAKI_NAMESPACE, I_max=I_max),
                         name=name or "wang_buzsaki*")

@@ -70,6 +70,7 @@ def test_numpy_traces_match_compiled_ones(target_results, model):
     scale = np.abs(numpy_v).max()
     assert np.abs(numpy_v - compiled_v).max() <= 1e-10 * scale
     assert np.abs(numpy_v[:, :100] - compiled_v[:, :100]).max() <= 1e-13 * scale
+    assert numpy_v.shape[1] == 2000 + 8000  # 20 ms at dt = 0.01 ms, 40 ms at 0.005 ms
 
 
 @pytest.fixture

@@ -1,0 +1,141 @@
+"""Tabulated exponential-Euler steps (x_inf and exp(A*dt) per gate), on numpy.
+
+The compiled targets run the same tables in tests/test_targets.py (which also
+changes dt between two runs there).
+"""
+
+import numpy as np
+import pytest
+import sympy
+from brian2 import (NeuronGroup, SpikeMonitor, StateMonitor, defaultclock, mV, ms, prefs, run,
+                    start_scope)
+from brian2.parsing.sympytools import str_to_sympy
+
+import autolut
+from autolut import analysis
+from autolut.expeuler import LUTExponentialEuler
+from tests.models import TRAUB_MILES, TRAUB_MILES_NAMESPACE, hh_temperature, traub_miles
+
+
+@pytest.fixture(autouse=True)
+def numpy_target():
+    saved = prefs.codegen.target
+    prefs.codegen.target = "numpy"
+    start_scope()
+    defaultclock.dt = 0.01 * ms
+    yield
+    prefs.codegen.target = saved
+    defaultclock.dt = 0.1 * ms
+
+
+def _model(equations: dict, kinds: dict) -> analysis.Model:
+    return analysis.Model(
+        tuple(analysis.Equation(name, kind, str_to_sympy(code))
+              for name, (kind, code) in equations.items()), kinds)
+
+
+def test_find_gates_takes_gates_and_leaves_v_and_state_dependent_ones():
+    ode = "differential equation"
+    model = _model({
+        "v": (ode, "(-65*mV - v)/(10*ms) - m**3*h*(v - 50*mV)/ms"),
+        "m": (ode, "4*exp(-v/(18*mV))/ms*(1 - m) - m/exprel(v/mV)/ms"),
+        "h": (ode, "exp(-v/(18*mV))/ms*(1 - h) - h*c/ms"),         # coefficient depends on c
+        "w": (ode, "exp(-v/(18*mV))/ms*(1 - w**2)"),               # not linear in w
+        "c": (ode, "-c/(100*ms)"),                                 # no axis at all
+    }, {"v": analysis.AXIS, "m": analysis.AXIS, "h": analysis.AXIS, "w": analysis.AXIS,
+        "c": analysis.AXIS, "mV": analysis.CONSTANT, "ms": analysis.CONSTANT})
+    gates = analysis.find_gates(model)
+    assert [gate.variable for gate in gates] == ["m"]
+    gate = gates[0]
+    v, m = sympy.Symbol("v", real=True), sympy.Symbol("m", real=True)
+    rhs = model.equations[1].expression
+    # x_inf is where the right-hand side vanishes; the factor is exp(dt * d(rhs)/dm)
+    assert sympy.simplify(rhs.xreplace({m: gate.steady_state})) == 0
+    assert sympy.simplify(gate.step_factor
+                          - sympy.exp(analysis.DT_SYMBOL * sympy.diff(rhs, m))) == 0
+    assert analysis.find_gates(model, variables={"v", "h"}) == ()
+
+
+def _spike_counts(group, duration, dt_change=None):
+    spikes = SpikeMonitor(group)
+    trace = StateMonitor(group, "v", record=[0, len(group) - 1])
+    run(duration)
+    if dt_change is not None:
+        defaultclock.dt = dt_change
+        run(duration)
+    return np.asarray(spikes.count[:]).copy(), np.asarray(trace.v_[:]).copy()
+
+
+def test_gates_use_tables_and_v_keeps_brians_update():
+    group = autolut.optimize(traub_miles(3))
+    method = group.state_updater.method_choice
+    assert isinstance(method, LUTExponentialEuler)
+    assert sorted(variable for variable, *_ in method.gates) == ["h", "m", "n"]
+    run(0.1 * ms)
+    code = group.state_updater.abstract_code
+    for gate in "mhn":
+        assert f"_inf_{gate} = lut_{gate}_inf(v)" in code
+        assert f"_{gate} = _inf_{gate} + ({gate} - _inf_{gate})*lut_{gate}_factor(v)" in code
+        assert f"_BA_{gate}" not in code
+    assert "_BA_v" in code and "exp(" in code  # v: Brian2's own exponential Euler
+
+
+def test_integration_tables_can_be_turned_off():
+    group = autolut.optimize(traub_miles(3), integration_tables=False)
+    assert group.state_updater.method_choice == "exponential_euler"
+    assert "lut_m_factor" not in group.namespace and "lut_m" in group.namespace
+
+
+@pytest.mark.parametrize("build", [traub_miles, hh_temperature])
+def test_same_spike_counts_as_exact_with_a_dt_change(build):
+    exact_counts, exact_v = _spike_counts(build(100, name="exact"), 100 * ms,
+                                          dt_change=0.02 * ms)
+    defaultclock.dt = 0.01 * ms
+    group = autolut.optimize(build(100, name="fast"))
+    factor = group.namespace["lut_h_factor"]
+    counts, v = _spike_counts(group, 100 * ms, dt_change=0.02 * ms)
+    assert factor.array_key.endswith("_v1_values")  # rebuilt once, for the new dt
+    assert exact_counts.max() >= 10 and exact_counts.min() == 0
+    np.testing.assert_array_equal(counts, exact_counts)
+    # up to the first spike the traces agree closely
+    first_spike = np.argmax(exact_v[1] > -0.02)
+    assert first_spike > 0
+    assert np.abs(v[1, :first_spike] - exact_v[1, :first_spike]).max() < 1e-5  # volt
+
+
+def test_step_factor_follows_dt_exactly():
+    group = autolut.optimize(traub_miles(2))
+    factor = group.namespace["lut_m_factor"]
+    run(0.1 * ms)
+    small = factor.table.values.copy()
+    defaultclock.dt = 0.02 * ms
+    run(0.1 * ms)
+    # exp(A*2dt) = exp(A*dt)**2 on the same grid
+    np.testing.assert_allclose(factor.table.values, small**2, rtol=1e-12)
+
+
+def test_changed_constant_rebuilds_gate_tables():
+    namespace = dict(TRAUB_MILES_NAMESPACE, I_max=0)
+    group = NeuronGroup(1, TRAUB_MILES, method="exponential_euler", namespace=namespace)
+    group.v = -65 * mV
+    autolut.optimize(group)
+    steady = group.namespace["lut_m_inf"]
+    run(0.1 * ms)
+    before = steady.table.values.copy()
+    namespace["VT"] = -55 * mV  # shifts every rate curve by 8 mV
+    run(0.1 * ms)
+    x = steady.table.low + np.arange(steady.table.points) * steady.table.step
+    shifted = np.interp(x - 0.008, x, before)
+    inside = x > steady.table.low + 0.009
+    assert np.abs(steady.table.values - before).max() > 0.1
+    np.testing.assert_allclose(steady.table.values[inside], shifted[inside], atol=1e-5)
+
+
+def test_method_by_name_optimizes_before_the_first_run():
+    exact = traub_miles(50, name="exact")
+    named = traub_miles(50, method="lut_exponential_euler", name="named")
+    exact_spikes, named_spikes = SpikeMonitor(exact), SpikeMonitor(named)
+    run(50 * ms)
+    assert isinstance(named.state_updater.method_choice, LUTExponentialEuler)
+    assert getattr(named, "_autolut", None) is not None
+    np.testing.assert_array_equal(named_spikes.count[:], exact_spikes.count[:])
