@@ -32,7 +32,8 @@ import sympy
 __all__ = [
     "AXIS", "CONSTANT", "PARAMETER", "SHARED", "TIME", "DT", "STOCHASTIC",
     "Equation", "Model", "Candidate", "Site", "Analysis",
-    "Gate", "find_gates", "gate_candidates", "without_equations", "DT_SYMBOL", "find_candidates", "estimate_cost", "rewrite_expression", "rewrite_model",
+    "Gate", "find_gates", "gate_candidates", "without_equations",
+    "referenced_subexpressions", "DT_SYMBOL", "find_candidates", "estimate_cost", "rewrite_expression", "rewrite_model",
     "substitute_back",
 ]
 
@@ -89,6 +90,11 @@ class Model:
         Names of equations the user does not want touched.
     min_cost
         Expressions cheaper than this (see `estimate_cost`) are not tabulated.
+    tabulate_own_variable
+        Whether a differential equation may contain a table over its own
+        variable. Only for integration methods that evaluate the right-hand side
+        as a black box (Euler, Runge–Kutta): linear methods (exact, exponential
+        Euler) must see how the equation depends on its variable.
     """
 
     equations: tuple[Equation, ...]
@@ -100,6 +106,7 @@ class Model:
          "expm1", "log1p"})
     excluded: frozenset[str] = frozenset()
     min_cost: int = DEFAULT_MIN_COST
+    tabulate_own_variable: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,6 +182,7 @@ class _Walker:
         self._deps_memo: dict[str, frozenset] = {}
         self._inline_memo: dict[str, sympy.Expr] = {}
         self._lookup_memo: dict[str, bool] = {}
+        self.own_variable = None  # the variable of the differential equation being walked
 
     # -- what an expression depends on -------------------------------------------------
     def symbol_deps(self, name: str) -> frozenset:
@@ -218,9 +226,20 @@ class _Walker:
         return self.inline(expr, only=others), len(lookups)
 
     def cost(self, expr: sympy.Expr) -> int:
-        """Operations to evaluate `expr` once the subexpressions that are tables are lookups."""
+        """Operations per evaluation of `expr`: subexpressions that are tables cost a
+        lookup, and constant parts cost nothing (Brian2 computes them once per run)."""
         inlined, lookups = self.opaque(expr)
-        return estimate_cost(inlined) + LOOKUP_COST * lookups
+        return estimate_cost(self.fold_constants(inlined)) + LOOKUP_COST * lookups
+
+    def fold_constants(self, expr: sympy.Expr) -> sympy.Expr:
+        """`expr` with every constant subtree replaced by one symbol."""
+        if expr.is_Number:
+            return expr  # keeps integer powers integer
+        if not self.deps(expr):
+            return sympy.Symbol("_constant", real=True)
+        if not expr.args:
+            return expr
+        return expr.func(*(self.fold_constants(arg) for arg in expr.args), evaluate=False)
 
     def inline(self, expr: sympy.Expr, only=None) -> sympy.Expr:
         """`expr` with every (non-excluded) subexpression replaced by its definition."""
@@ -281,6 +300,8 @@ class _Walker:
         if not deps or node.is_Number:
             return False
         axes = sorted(name for kind, name in deps if kind == AXIS)
+        if len(deps) == 1 and axes == [self.own_variable]:
+            return False  # the integrator must see this part (see Model.tabulate_own_variable)
         if len(deps) == 1 and len(axes) == 1:
             inlined = self.inline(node)
             cost = self.cost(node)
@@ -356,6 +377,8 @@ def find_candidates(model: Model) -> Analysis:
     sites = []
     for equation in model.equations:
         found: list = []
+        own = equation.kind == "differential equation" and not model.tabulate_own_variable
+        walker.own_variable = equation.name if own else None
         walker.walk(equation.expression, equation.name, found)
         for subtree, candidate in found:
             if equation.name in model.excluded and candidate.tabulatable:
@@ -441,6 +464,22 @@ def without_equations(found: Analysis, equations: set[str], why: str) -> Analysi
         if c.tabulatable and set(c.origins) <= equations else c
         for c in found.candidates)
     return Analysis(candidates, tuple(s for s in found.sites if s.equation not in equations))
+
+
+def referenced_subexpressions(model: Model, roots, rewritten: Mapping[str, sympy.Expr]) -> set[str]:
+    """Names of the subexpressions that the expressions `roots` use, directly or
+    through other subexpressions (whose definitions are taken from `rewritten`
+    where they were rewritten)."""
+    definitions = {eq.name: rewritten.get(eq.name, eq.expression)
+                   for eq in model.equations if eq.kind == "subexpression"}
+    pending = [symbol.name for expr in roots for symbol in expr.free_symbols]
+    found = set()
+    while pending:
+        name = pending.pop()
+        if name in definitions and name not in found:
+            found.add(name)
+            pending += [symbol.name for symbol in definitions[name].free_symbols]
+    return found
 
 
 def rewrite_expression(expr: sympy.Expr, replacements: Mapping[sympy.Expr, sympy.Expr],

@@ -158,10 +158,13 @@ def _analyse(group, options: Options, namespace):
     gates = ()
     if options.integration_tables and brian_model.uses_exponential_euler(group):
         gates = analysis.find_gates(group_model.model, brian_model.gate_variables(group))
+    gated = {gate.variable for gate in gates}
+    found = analysis.without_equations(
+        found, gated, "only used in the equation of {}, which is integrated with its own tables")
+    found = analysis.without_equations(
+        found, _unused_subexpressions(group, group_model.model, found, gated),
+        "not needed in the simulation: {} only feeds larger tables (it stays exact)")
     if gates:
-        found = analysis.without_equations(
-            found, {gate.variable for gate in gates},
-            "only used in the equation of {}, which is integrated with its own tables")
         found = analysis.Analysis(found.candidates + tuple(analysis.gate_candidates(gates)),
                                   found.sites)
         group_model = dataclasses.replace(
@@ -169,6 +172,20 @@ def _analyse(group, options: Options, namespace):
             guarded=group_model.guarded | {"dt"})
     planned = plan_tables(group, group_model, found, options)
     return group_model, found, planned, gates
+
+
+def _unused_subexpressions(group, model: analysis.Model, found: analysis.Analysis,
+                           gated: set[str]) -> set[str]:
+    """Subexpressions that nothing evaluated at each step uses once tables replace
+    the expressions around them (they stay exact; monitors may still read them)."""
+    placeholders = {index: sympy.Function(f"_table{index}")(sympy.Symbol(c.axis, real=True))
+                    for index, c in enumerate(found.candidates) if c.tabulatable}
+    rewritten = analysis.rewrite_model(model, found, placeholders)
+    roots = [rewritten.get(eq.name, eq.expression) for eq in model.equations
+             if eq.kind == "differential equation" and eq.name not in gated]
+    roots += [sympy.Symbol(name) for name in brian_model.event_identifiers(group)]
+    used = analysis.referenced_subexpressions(model, roots, rewritten)
+    return {eq.name for eq in model.equations if eq.kind == "subexpression"} - used
 
 
 def _namespace(options: Options, level: int):
@@ -197,10 +214,11 @@ def report(group, **options) -> Report:
     --------
     >>> from brian2 import NeuronGroup, mV, ms
     >>> import autolut
-    >>> group = NeuronGroup(1, '''dv/dt = (-v + 10*mV*exp(-v/(20*mV)))/(10*ms) : volt''')
-    >>> rows = autolut.report(group).candidates
-    >>> rows[0].expression, rows[0].tabulated
-    ('(10*mV*exp(-v/(20*mV)) - v)/(10*ms)', True)
+    >>> group = NeuronGroup(1, '''dv/dt = (-65*mV - v)/(10*ms) : volt
+    ...                           dm/dt = (1 - m)*exp(v/(20*mV))/ms - m/ms : 1''')
+    >>> row = autolut.report(group).candidates[0]
+    >>> row.expression, row.variable, row.tabulated, row.relative_error <= 1e-6
+    ('exp(v/(20*mV))/ms', 'v', True, True)
     """
     existing = getattr(group, "_autolut", None)
     if existing is not None:
@@ -232,10 +250,11 @@ def optimize(group, **options):
     --------
     >>> from brian2 import NeuronGroup, mV, ms, run
     >>> import autolut
-    >>> group = NeuronGroup(1, '''dv/dt = (-v + 10*mV*exp(-v/(20*mV)))/(10*ms) : volt''')
+    >>> group = NeuronGroup(1, '''dv/dt = (-65*mV - v)/(10*ms) : volt
+    ...                           dm/dt = (1 - m)*exp(v/(20*mV))/ms - m/ms : 1''')
     >>> group = autolut.optimize(group)
-    >>> str(group.user_equations['v'].expr)
-    'lut_v(v)'
+    >>> str(group.user_equations['m'].expr)
+    '-m/ms + (1 - m)*lut_m(v)'
     """
     if getattr(group, "_autolut", None) is not None:
         logger.info(f"autolut: group '{group.name}' is already optimized; nothing to do",
@@ -293,9 +312,10 @@ def optimized(**options):
     >>> import autolut
     >>> @autolut.optimized(tolerance=1e-5)
     ... def build():
-    ...     return NeuronGroup(1, 'dv/dt = (-v + 10*mV*exp(-v/(20*mV)))/(10*ms) : volt')
+    ...     return NeuronGroup(1, '''dv/dt = (-65*mV - v)/(10*ms) : volt
+    ...                               dm/dt = (1 - m)*exp(v/(20*mV))/ms - m/ms : 1''')
     >>> group = build()
-    >>> 'lut_v' in group.namespace
+    >>> 'lut_m' in group.namespace
     True
     """
     def decorate(builder):

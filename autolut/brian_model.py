@@ -37,6 +37,7 @@ from brian2.equations.refractory import add_refractoriness
 from brian2.parsing.expressions import parse_expression_dimensions
 from brian2.parsing.rendering import NumpyNodeRenderer
 from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
+from brian2.stateupdaters.explicit import ExplicitStateUpdater
 from brian2.stateupdaters.exponential_euler import ExponentialEulerStateUpdater
 from brian2.units.fundamentalunits import get_unit
 from brian2.utils.logger import get_logger
@@ -106,7 +107,8 @@ def read_group(group, options: Options, run_namespace: Mapping | None) -> GroupM
     units = {name: get_unit(group.variables[name].dim)
              for name, kind in symbols.items() if kind == analysis.AXIS}
     model = analysis.Model(tuple(equations), symbols, frozenset(pure_functions),
-                           frozenset(options.exclude), options.min_cost)
+                           frozenset(options.exclude), options.min_cost,
+                           tabulate_own_variable=evaluates_right_hand_side(group))
     return GroupModel(model, variables, constants, frozenset(guarded), units)
 
 
@@ -297,6 +299,20 @@ def _install_equations(group, user_equations: Equations) -> None:
     if group.subexpression_updater is not None:
         group.subexpression_updater.abstract_code = "\n".join(
             f"{eq.varname} = {eq.expr}" for eq in constant_over_dt.ordered)
+
+
+def event_identifiers(group) -> set[str]:
+    """Names used by the group's threshold, reset and other event code."""
+    codes = list(group.events.values()) + list(group.event_codes.values())
+    return set().union(*(get_identifiers(code) for code in codes if isinstance(code, str)))
+
+
+def evaluates_right_hand_side(group) -> bool:
+    """Whether the integration method only evaluates the right-hand sides (Euler,
+    Runge–Kutta), so that tables over an equation's own variable are harmless."""
+    method = group.state_updater.method_choice
+    return (method in ("euler", "rk2", "rk4", "heun", "milstein")
+            or isinstance(method, ExplicitStateUpdater))
 
 
 def uses_exponential_euler(group) -> bool:
