@@ -144,7 +144,9 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
                 table = tabulate(function, old.low, old.high, options.tolerance,
                                  max_points=options.max_points)
             lut.replace_table(table)
+            planned[index] = dataclasses.replace(planned[index], table=table)
         group_model.constants.update(changed)
+        group._autolut.report = make_report(group, planned, options, group_model)
 
     return refresh
 

@@ -31,9 +31,10 @@ I : amp
 """)
 
 
-def traub_miles(N: int, method: str = "exponential_euler", I_max=1.5 * nA, name=None):
+def traub_miles(N: int, method: str = "exponential_euler", I_max=1.5 * nA, name=None,
+                equations=TRAUB_MILES):
     """A Traub–Miles population whose drive rises from 0 to `I_max` with the index."""
-    group = NeuronGroup(N, TRAUB_MILES, threshold="v > -20*mV", refractory=3 * ms,
+    group = NeuronGroup(N, equations, threshold="v > -20*mV", refractory=3 * ms,
                         method=method, namespace=dict(TRAUB_MILES_NAMESPACE, I_max=I_max),
                         name=name or "traub_miles*")
     group.v = -65 * mV

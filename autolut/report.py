@@ -35,7 +35,6 @@ class Row:
     cost: int
     tabulated: bool
     reason: str
-    function: str = ""
 
     @property
     def saved_operations(self) -> int:

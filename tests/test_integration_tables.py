@@ -112,6 +112,9 @@ def test_step_factor_follows_dt_exactly():
     run(0.1 * ms)
     # exp(A*2dt) = exp(A*dt)**2 on the same grid
     np.testing.assert_allclose(factor.table.values, small**2, rtol=1e-12)
+    # and the report describes the tables in use
+    row = [row for row in autolut.report(group).candidates if row.name == "m (step factor)"][0]
+    assert float(row.max_error) == factor.table.max_error
 
 
 def test_changed_constant_rebuilds_gate_tables():
