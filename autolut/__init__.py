@@ -5,9 +5,7 @@ variable (rate functions of v, Ca-gated terms...) by linearly interpolated
 tables with a measured maximum error, on the numpy, cython and cpp_standalone
 targets.
 
->>> import autolut
->>> sorted(name for name in autolut.__all__)
-['Options', 'Report', 'optimize', 'optimized', 'report', 'restore']
+See `optimize`, `report`, `restore` and `optimized`.
 """
 
 from . import expeuler  # registers method='lut_exponential_euler' with Brian2

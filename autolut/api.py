@@ -178,16 +178,22 @@ def _analyse(group, options: Options, namespace):
 
 def _unused_subexpressions(group, model: analysis.Model, found: analysis.Analysis,
                            gated: set[str]) -> set[str]:
-    """Subexpressions that nothing evaluated at each step uses once tables replace
-    the expressions around them (they stay exact; monitors may still read them)."""
+    """Subexpressions that the simulation used, but no longer uses once tables
+    replace the expressions around them (they stay exact, for monitors).
+    Subexpressions that nothing used (kept for recording) keep their tables."""
     placeholders = {index: sympy.Function(f"_table{index}")(sympy.Symbol(c.axis, real=True))
                     for index, c in enumerate(found.candidates) if c.tabulatable}
     rewritten = analysis.rewrite_model(model, found, placeholders)
-    roots = [rewritten.get(eq.name, eq.expression) for eq in model.equations
-             if eq.kind == "differential equation" and eq.name not in gated]
-    roots += [sympy.Symbol(name) for name in brian_model.event_identifiers(group)]
-    used = analysis.referenced_subexpressions(model, roots, rewritten)
-    return {eq.name for eq in model.equations if eq.kind == "subexpression"} - used
+    events = [sympy.Symbol(name) for name in brian_model.event_identifiers(group)]
+
+    def used(expressions):
+        odes = [expressions.get(eq.name, eq.expression) for eq in model.equations
+                if eq.kind == "differential equation" and eq.name not in gated]
+        return analysis.referenced_subexpressions(model, odes + events, expressions)
+
+    everything = [eq.expression for eq in model.equations if eq.kind == "differential equation"]
+    return (analysis.referenced_subexpressions(model, everything + events, {})
+            - used(rewritten))
 
 
 def _namespace(options: Options, level: int):
