@@ -19,7 +19,7 @@ from brian2.parsing.sympytools import sympy_to_str
 from . import analysis, brian_model
 from .brian_model import GroupModel, TableGuard, logger
 from .expeuler import LUTExponentialEuler
-from .lutfunction import LUTFunction
+from .lutfunction import LUTFunction, TableBank
 from .options import Options
 from .report import Report, Row
 from .tabulate import Table, TabulationError, build_table, tabulate
@@ -110,41 +110,61 @@ def make_report(group, planned: list[PlannedTable], options: Options, group_mode
 
 def build_table_functions(group, planned: list[PlannedTable],
                           group_model: GroupModel) -> dict[int, tuple[str, LUTFunction]]:
-    """One `LUTFunction` per table, by candidate index, with its name in the namespace."""
-    functions, taken = {}, set(group.variables) | set(group.namespace)
+    """One `TableBank` per axis and one `LUTFunction` per table, by candidate index,
+    with the function's name in the namespace."""
+    by_axis: dict[str, list[int]] = {}
     for index, item in enumerate(planned):
-        if item.table is None:
-            continue
-        base = f"lut_{item.candidate.label or item.candidate.origins[0]}"
-        name, k = base, 1
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        taken.add(name)
-        functions[index] = (name, LUTFunction(
-            item.table, group_model.units[item.candidate.axis], item.unit,
-            name=f"{group.name}_{name}*"))
+        if item.table is not None:
+            by_axis.setdefault(item.candidate.axis, []).append(index)
+    functions, taken = {}, set(group.variables) | set(group.namespace)
+    for axis, indices in by_axis.items():
+        bank = TableBank([planned[index].table for index in indices],
+                         name=f"{group.name}_{axis}_tables*")
+        for position, index in enumerate(indices):
+            item = planned[index]
+            base = f"lut_{item.candidate.label or item.candidate.origins[0]}"
+            name, k = base, 1
+            while name in taken:
+                k += 1
+                name = f"{base}_{k}"
+            taken.add(name)
+            functions[index] = (name, LUTFunction(bank, position, group_model.units[axis],
+                                                  item.unit, name=f"{group.name}_{name}*"))
     return functions
 
 
 def _refresher(group, group_model: GroupModel, planned, functions, options: Options):
-    """The callback with which the guard rebuilds tables after a constant changed."""
+    """The callback with which the guard rebuilds tables after a constant (or dt) changed.
+
+    The tables of a bank that use a changed constant are rebuilt on the bank's
+    grid; if one of them then misses the tolerance, the whole bank moves to a
+    grid fine enough for it.
+    """
 
     def refresh(changed: Mapping[str, float]):
         constants = {**group_model.constants, **changed}
+        banks: dict[TableBank, list[int]] = {}
         for index, (_, lut) in functions.items():
-            candidate = planned[index].candidate
-            if not {s.name for s in candidate.expression.free_symbols} & set(changed):
+            banks.setdefault(lut.bank, []).append(index)
+        for bank, indices in banks.items():
+            stale = [index for index in indices if {s.name for s in planned[index].candidate
+                     .expression.free_symbols} & set(changed)]
+            if not stale:
                 continue
-            function = brian_model.make_function(group, group_model, candidate.expression,
-                                                 candidate.axis, constants)
-            old = lut.table
-            table = build_table(function, old.low, old.high, old.points)
-            if table.max_error > options.tolerance * table.spread:
-                table = tabulate(function, old.low, old.high, options.tolerance,
-                                 max_points=options.max_points)
-            lut.replace_table(table)
-            planned[index] = dataclasses.replace(planned[index], table=table)
+            evaluate = {index: brian_model.make_function(
+                group, group_model, planned[index].candidate.expression,
+                planned[index].candidate.axis, constants) for index in indices}
+            low, high, points = bank.tables[0].low, bank.tables[0].high, bank.tables[0].points
+            tables = {index: (build_table(evaluate[index], low, high, points)
+                              if index in stale else planned[index].table) for index in indices}
+            if any(tables[i].max_error > options.tolerance * tables[i].spread for i in stale):
+                points = max(tabulate(evaluate[i], low, high, options.tolerance,
+                                      max_points=options.max_points).points for i in stale)
+                tables = {index: build_table(evaluate[index], low, high, points)
+                          for index in indices}
+            bank.set_tables([tables[index] for index in indices])
+            for index in indices:
+                planned[index] = dataclasses.replace(planned[index], table=tables[index])
         group_model.constants.update(changed)
         group._autolut.report = make_report(group, planned, options, group_model)
 

@@ -94,7 +94,7 @@ def test_same_spike_counts_as_exact_with_a_dt_change(build):
     group = autolut.optimize(build(100, name="fast"))
     factor = group.namespace["lut_h_factor"]
     counts, v = _spike_counts(group, 100 * ms, dt_change=0.02 * ms)
-    assert factor.array_key.endswith("_v1_values")  # rebuilt once, for the new dt
+    assert factor.bank.key.endswith("_v1_values")  # rebuilt once, for the new dt
     assert exact_counts.max() >= 10 and exact_counts.min() == 0
     np.testing.assert_array_equal(counts, exact_counts)
     # up to the first spike the traces agree closely

@@ -132,7 +132,7 @@ def test_brian_group_optimized_table_is_finite_and_has_the_limit(numpy_target):
     lut = group.namespace["lut_alpha"]
     table = lut.table
     assert np.all(np.isfinite(table.values))
-    assert np.all(np.isfinite(lut.packed))
+    assert np.all(np.isfinite(lut.bank.array))
     x = grid(table.low, table.high, table.points)
     # alpha(-35 mV) = 0.1/mV * 10 mV / ms... the limit of u/(exp(u)-1) * 1/ms is 1/ms = 1000 Hz.
     assert table.values[x == -0.035][0] == pytest.approx(1000.0, rel=1e-9)

@@ -6,11 +6,12 @@ The helper is a Brian2 `Function` of its own that every table function lists
 as a dependency: Brian2 then emits it once per generated file, however many
 tables the file uses.
 
-The lookup has no division and no branch: the grid constants are literals in
-each table's code (so the compiler folds them, and lookups of several tables on
-the same axis share ``u``, ``i`` and ``f`` after inlining), one clamp written as
-two selects, one float-to-int conversion, and a value and slope stored side by
-side (two loads from one cache line, one fused multiply-add).
+The lookup has no division and no branch: the grid constants, the row stride
+and the curve's offset are literals in each table's code (so the compiler folds
+them, and lookups of several tables on the same axis share ``u``, ``i`` and
+``f`` after inlining), one clamp written as two selects, one float-to-int
+conversion, and a value and slope stored side by side (two loads from one
+cache line, one fused multiply-add).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ HELPER_NAME = "autolut_interpolate"
 
 C_SOURCE = f"""
 static inline double {HELPER_NAME}(const double x, const double low, const double inverse_step,
-                                   const double last, const double* packed)
+                                   const double last, const double* packed,
+                                   const int stride, const int offset)
 {{
     double u = (x - low) * inverse_step;
     u = u > 0.0 ? u : 0.0;          /* below the range, and NaN, go to the first point */
     u = u < last ? u : last;
     const int i = (int)u;
-    return packed[2*i] + (u - i) * packed[2*i + 1];
+    const double* row = packed + stride*i + offset;
+    return row[0] + (u - i) * row[1];
 }}
 """
 
@@ -39,7 +42,7 @@ cdef extern from *:
     {C_SOURCE.replace(chr(10), chr(10) + "    ")}
     """
     double {HELPER_NAME}(double x, double low, double inverse_step, double last,
-                         const double* packed) noexcept nogil
+                         const double* packed, int stride, int offset) noexcept nogil
 '''
 
 
@@ -47,13 +50,13 @@ def _not_callable(*args):
     raise NotImplementedError(f"{HELPER_NAME} only exists in generated code")
 
 
-HELPER = Function(_not_callable, arg_units=[None] * 5, return_unit=1, stateless=True)
+HELPER = Function(_not_callable, arg_units=[None] * 7, return_unit=1, stateless=True)
 HELPER.implementations.add_implementation("cpp", code=C_SOURCE, name=HELPER_NAME)
 HELPER.implementations.add_implementation("cython", code=CYTHON_SOURCE, name=HELPER_NAME)
 
 
-def call(x: str, lut, pointer: str) -> str:
-    """C expression calling the helper for table `lut` (grid constants as literals)."""
-    table = lut.table
+def call(x: str, lut) -> str:
+    """C expression looking up `x` in table function `lut` (grid constants as literals)."""
+    table, bank = lut.table, lut.bank
     return (f"{HELPER_NAME}({x}, {float(table.low)!r}, {float(table.inverse_step)!r}, "
-            f"{float(table.points - 1)!r}, {pointer})")
+            f"{float(table.points - 1)!r}, _namespace{bank.key}, {bank.stride}, {lut.offset})")

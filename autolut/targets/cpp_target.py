@@ -1,6 +1,6 @@
 """The cpp_standalone target: a static inline C++ function per table.
 
-The packed table reaches the code as a Function namespace array, which the
+The table bank reaches the code as a Function namespace array, which the
 standalone device writes to ``static_arrays/<key>`` and loads at start-up; the
 grid constants are literals in the code. No file is written by autolut.
 """
@@ -29,10 +29,9 @@ def check_device():
 def implementation(lut):
     def code(owner):
         return (f"static inline double {lut.name}(const double x)\n{{\n"
-                f"    return {c_kernel.call('x', lut, '_namespace' + lut.array_key)};\n}}\n")
+                f"    return {c_kernel.call('x', lut)};\n}}\n")
 
-    # Every version of the table is handed over: a standalone project keeps the
-    # code of earlier runs, and that code names the array it was generated with.
-    return dict(code=code, namespace=lambda owner: lut.all_arrays(),
-                name=lut.name, dependencies={c_kernel.HELPER_NAME: c_kernel.HELPER},
-                availability_check=check_device)
+    # The table array comes with the bank, a dependency: loaded once per file.
+    return dict(code=code, name=lut.name, availability_check=check_device,
+                namespace=lambda owner: {},
+                dependencies={c_kernel.HELPER_NAME: c_kernel.HELPER, lut.bank.name: lut.bank})

@@ -2,7 +2,7 @@
 
 ``noexcept nogil`` and the C helper keep the lookup free of Python-level work
 per call (no exception check, no bounds check, no Python division semantics),
-so it compiles to the same inlined C as on cpp_standalone. The packed table is a
+so it compiles to the same inlined C as on cpp_standalone. The table bank is a
 Function namespace array, loaded from the code object's namespace on every run:
 new values need no recompile, a new grid changes the literals and recompiles.
 """
@@ -17,7 +17,8 @@ __all__ = ["implementation"]
 def implementation(lut):
     def code(owner):
         return (f"cdef inline double {lut.name}(double x) noexcept nogil:\n"
-                f"    return {c_kernel.call('x', lut, '_namespace' + lut.array_key)}\n")
+                f"    return {c_kernel.call('x', lut)}\n")
 
-    return dict(code=code, namespace=lambda owner: {lut.array_key: lut.packed},
-                name=lut.name, dependencies={c_kernel.HELPER_NAME: c_kernel.HELPER})
+    # The table array comes with the bank, a dependency: loaded once per file.
+    return dict(code=code, name=lut.name, namespace=lambda owner: {},
+                dependencies={c_kernel.HELPER_NAME: c_kernel.HELPER, lut.bank.name: lut.bank})

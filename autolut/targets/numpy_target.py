@@ -14,23 +14,29 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["interpolate", "make_lookup", "implementation"]
+__all__ = ["interpolate", "implementation"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _interpolate_into(x, low, inverse_step, packed, out):
-    last = packed.size // 2 - 1
+def _interpolate_into(x, low, inverse_step, packed, stride, offset, out):
+    last = packed.size // stride - 1
     for k in range(x.size):
         # The same operations, in the same order, as the C kernel (c_kernel.py).
         u = (x[k] - low) * inverse_step
         u = u if u > 0.0 else 0.0
         u = u if u < last else float(last)
         i = int(u)
-        out[k] = packed[2 * i] + (u - i) * packed[2 * i + 1]
+        row = stride * i + offset
+        out[k] = packed[row] + (u - i) * packed[row + 1]
 
 
-def interpolate(x, low: float, inverse_step: float, packed: np.ndarray) -> np.ndarray:
-    """Linear interpolation in a packed table (see `autolut.tabulate.pack`), clamped at the ends.
+def interpolate(x, low: float, inverse_step: float, packed: np.ndarray, stride: int = 2,
+                offset: int = 0) -> np.ndarray:
+    """Linear interpolation in a packed table, clamped at the ends.
+
+    `packed` holds ``stride`` doubles per grid point; the curve's value and
+    slope are at ``offset`` and ``offset + 1`` of every row (see
+    `autolut.tabulate.pack` and `autolut.lutfunction.TableBank`).
 
     >>> import numpy as np
     >>> from autolut.tabulate import pack
@@ -40,22 +46,21 @@ def interpolate(x, low: float, inverse_step: float, packed: np.ndarray) -> np.nd
     x = np.asarray(x, dtype=np.float64)
     flat = np.ascontiguousarray(x).reshape(-1)
     out = np.empty_like(flat)
-    _interpolate_into(flat, float(low), float(inverse_step), packed, out)
+    _interpolate_into(flat, float(low), float(inverse_step), packed, stride, offset, out)
     return out.reshape(x.shape) if x.shape else out[0]
 
 
-def make_lookup(low: float, inverse_step: float, packed: np.ndarray):
-    """A one-argument callable for Brian2's numpy code objects."""
-    low, inverse_step = float(low), float(inverse_step)
-
-    def lookup(x):
-        return interpolate(x, low, inverse_step, packed)
-
-    return lookup
-
-
 def implementation(lut):
-    """Dynamic implementation (code callable, namespace callable) for `lut`."""
-    return dict(code=lambda owner: make_lookup(lut.table.low, lut.table.inverse_step,
-                                               lut.packed),
-                namespace=None)
+    """Dynamic implementation of `lut` for Brian2's numpy code objects."""
+
+    def code(owner):
+        table, bank = lut.table, lut.bank
+        low, inverse_step, array = table.low, table.inverse_step, bank.array
+        stride, offset = bank.stride, lut.offset
+
+        def lookup(x):
+            return interpolate(x, low, inverse_step, array, stride, offset)
+
+        return lookup
+
+    return dict(code=code, namespace=None)
