@@ -1,11 +1,12 @@
 """Run the test models, optimized, on one target and save spikes and traces (used by test_targets.py).
 
 Run in a subprocess so that every target starts from a clean Brian2 state:
-``python tests/target_runner.py TARGET OUT.npz WORKDIR``.
+``python tests/target_runner.py TARGET OUT.npz WORKDIR [exact]`` (``exact``:
+the same script without `autolut.optimize`, the reference).
 
 The three models run as three optimized groups in one network (each with its
-own tables), in two ``run`` calls with different ``dt`` (the step-factor tables
-must follow). Compiler flags are the strict ones (no fast
+own tables), in two ``run`` calls with different ``dt`` and, for
+hh_temperature, a different temperature (the tables must follow both). Compiler flags are the strict ones (no fast
 math, no FMA contraction), under which the targets agree to the last bits.
 """
 
@@ -26,7 +27,7 @@ FIRST, SECOND = 20 * ms, 40 * ms
 SECOND_DT = 0.005 * ms
 
 
-def main(target, out, workdir):
+def main(target, out, workdir, variant="autolut"):
     prefs.codegen.cpp.extra_compile_args_gcc = STRICT_FLAGS
     if target == "cpp_standalone":
         set_device("cpp_standalone", directory=str(Path(workdir) / "standalone"),
@@ -39,11 +40,13 @@ def main(target, out, workdir):
                                                            hh_temperature)]
     spikes = [SpikeMonitor(g) for g in groups]
     traces = [StateMonitor(g, "v", record=[0, N // 2, N - 1]) for g in groups]
-    for g in groups:
-        autolut.optimize(g)
+    if variant != "exact":
+        for g in groups:
+            autolut.optimize(g)
     network = Network(groups, spikes, traces)
     network.run(FIRST)
     defaultclock.dt = SECOND_DT
+    groups[2].namespace["celsius"] = 12.0  # a baked constant: hh_temperature's tables follow
     network.run(SECOND)
     if target == "cpp_standalone":
         device.build()
@@ -56,4 +59,4 @@ def main(target, out, workdir):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

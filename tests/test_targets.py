@@ -29,16 +29,27 @@ MODELS = ("traub_miles", "wang_buzsaki", "hh_temperature")
 def target_results(tmp_path_factory):
     """{target: npz} for the three models optimized in one network, two runs each."""
     root = tmp_path_factory.mktemp("targets")
+    runs = {target: [target] for target in TARGETS}
+    runs["exact"] = ["numpy", "exact"]
     processes = {}
-    for target in TARGETS:
-        processes[target] = subprocess.Popen(
+    for run_name, (target, *variant) in runs.items():
+        processes[run_name] = subprocess.Popen(
             [sys.executable, str(HERE / "target_runner.py"), target,
-             str(root / f"{target}.npz"), str(root / target)],
+             str(root / f"{run_name}.npz"), str(root / run_name), *variant],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for target, process in processes.items():
+    for run_name, process in processes.items():
         output, _ = process.communicate(timeout=900)
-        assert process.returncode == 0, f"{target} run failed:\n{output[-3000:]}"
-    return {target: np.load(root / f"{target}.npz") for target in TARGETS}
+        assert process.returncode == 0, f"{run_name} run failed:\n{output[-3000:]}"
+    return {run_name: np.load(root / f"{run_name}.npz") for run_name in runs}
+
+
+@pytest.mark.compiler
+@pytest.mark.parametrize("model", MODELS)
+def test_optimized_spike_trains_match_the_exact_model(target_results, model):
+    """Through a dt change, and for hh_temperature a temperature change, between runs."""
+    exact, optimized = target_results["exact"], target_results["numpy"]
+    np.testing.assert_array_equal(optimized[f"{model}_i"], exact[f"{model}_i"])
+    np.testing.assert_allclose(optimized[f"{model}_t"], exact[f"{model}_t"], atol=0.02)  # ms
 
 
 @pytest.mark.compiler
