@@ -340,28 +340,26 @@ def _function_name(call: sympy.Expr) -> str:
     return getattr(call.func, "__name__", str(call.func))
 
 
+# Why an expression stays exact, by kind of dependency, the most telling first.
+_REASONS = (
+    (STOCHASTIC, "contains the stochastic term {}"),
+    (_RANDOM, "calls the random or stateful function {}()"),
+    (TIME, "depends on the time {}"),
+    (DT, "depends on dt"),
+    (_EXCLUDED, "uses the excluded subexpression {}"),
+    (PARAMETER, "depends on the per-neuron parameter {}"),
+    (SHARED, "depends on the shared variable {}, which may change during the run"),
+    (_UNKNOWN, "uses the unknown name {}"),
+    (AXIS, "depends on more than one varying variable ({})"),
+)
+
+
 def _reason(deps: frozenset) -> str:
-    by_kind: dict[str, list[str]] = {}
-    for kind, name in deps:
-        by_kind.setdefault(kind, []).append(name)
-    names = {kind: ", ".join(sorted(values)) for kind, values in by_kind.items()}
-    if STOCHASTIC in names:
-        return f"contains the stochastic term {names[STOCHASTIC]}"
-    if _RANDOM in names:
-        return f"calls the random or stateful function {names[_RANDOM]}()"
-    if TIME in names:
-        return f"depends on the time {names[TIME]}"
-    if DT in names:
-        return "depends on dt"
-    if _EXCLUDED in names:
-        return f"uses the excluded subexpression {names[_EXCLUDED]}"
-    if PARAMETER in names:
-        return f"depends on the per-neuron parameter {names[PARAMETER]}"
-    if SHARED in names:
-        return f"depends on the shared variable {names[SHARED]}, which may change during the run"
-    if _UNKNOWN in names:
-        return f"uses the unknown name {names[_UNKNOWN]}"
-    return f"depends on more than one varying variable ({names[AXIS]})"
+    for kind, template in _REASONS:
+        names = sorted(name for dep_kind, name in deps if dep_kind == kind)
+        if names:
+            return template.format(", ".join(names))
+    raise AssertionError("an expression with no dependency is never left exact")
 
 
 def find_candidates(model: Model) -> Analysis:

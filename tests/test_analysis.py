@@ -527,15 +527,6 @@ def test_round_trip_with_an_excluded_equation(first):
 
 # -- autolut.report on Brian2 groups -----------------------------------------------------
 
-@pytest.fixture
-def numpy_target():
-    import brian2
-    previous = brian2.prefs.codegen.target
-    brian2.prefs.codegen.target = "numpy"
-    yield
-    brian2.prefs.codegen.target = previous
-
-
 def _report(group, **options):
     import autolut
     before = str(group.user_equations)

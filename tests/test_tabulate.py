@@ -94,15 +94,6 @@ def test_evaluate_replaces_only_the_non_finite_points():
 WB_ALPHA = "alpha = -0.1/mV*(v + 35*mV)/(exp(-0.1/mV*(v + 35*mV)) - 1)/ms : Hz"
 
 
-@pytest.fixture
-def numpy_target():
-    import brian2
-    previous = brian2.prefs.codegen.target
-    brian2.prefs.codegen.target = "numpy"
-    yield
-    brian2.prefs.codegen.target = previous
-
-
 def _alpha_group():
     from brian2 import NeuronGroup
     return NeuronGroup(1, f"""dv/dt = -v/(10*ms) : volt
