@@ -2,7 +2,12 @@
 
 The pipeline, one plain function per step:
 
-    read_group -> find_candidates -> plan_tables -> build_table_functions -> rewrite_group
+    read_group -> find_candidates (+ find_gates for exponential Euler) -> plan_tables
+    -> build_table_functions -> rewrite_model -> rewrite_group
+
+`plan_tables` samples every function, sizes its grid from the tolerance and
+measures the error (`autolut.tabulate`); a `TableGuard` added to the group
+rebuilds tables before a run when a baked constant or ``dt`` changed.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
     A shared grid (the finest any table of the axis needs) lets the compiler
     compute the index once for all lookups of the same axis value.
     """
-    planned, points_per_axis = [], {}
+    planned, points_per_axis, functions = [], {}, {}
     for candidate in found.candidates:
         if not candidate.tabulatable:
             planned.append(PlannedTable(candidate, None, candidate.reason))
@@ -66,6 +71,7 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
                 f"ranges={{'{axis}': (low, high)}} with units")))
             continue
         function = brian_model.make_function(group, group_model, candidate.expression, axis)
+        functions[len(planned)] = function
         try:
             table = tabulate(function, *bounds, options.tolerance,
                              options.axis_step(axis, unit), options.max_points)
@@ -77,12 +83,11 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
         planned.append(PlannedTable(candidate, table, "",
                                     brian_model.expression_unit(group_model, candidate.expression)))
     shared = []
-    for item in planned:
+    for index, item in enumerate(planned):
         if item.table is not None and item.table.points != points_per_axis[item.candidate.axis]:
-            function = brian_model.make_function(group, group_model, item.candidate.expression,
-                                                 item.candidate.axis)
             item = dataclasses.replace(item, table=build_table(
-                function, item.table.low, item.table.high, points_per_axis[item.candidate.axis]))
+                functions[index], item.table.low, item.table.high,
+                points_per_axis[item.candidate.axis]))
         shared.append(item)
     return shared
 
@@ -205,15 +210,11 @@ def _unused_subexpressions(group, model: analysis.Model, found: analysis.Analysi
                     for index, c in enumerate(found.candidates) if c.tabulatable}
     rewritten = analysis.rewrite_model(model, found, placeholders)
     events = [sympy.Symbol(name) for name in brian_model.event_identifiers(group)]
-
-    def used(expressions):
-        odes = [expressions.get(eq.name, eq.expression) for eq in model.equations
-                if eq.kind == "differential equation" and eq.name not in gated]
-        return analysis.referenced_subexpressions(model, odes + events, expressions)
-
-    everything = [eq.expression for eq in model.equations if eq.kind == "differential equation"]
-    return (analysis.referenced_subexpressions(model, everything + events, {})
-            - used(rewritten))
+    odes = [eq for eq in model.equations if eq.kind == "differential equation"]
+    before = [eq.expression for eq in odes]
+    after = [rewritten.get(eq.name, eq.expression) for eq in odes if eq.name not in gated]
+    return (analysis.referenced_subexpressions(model, before + events, {})
+            - analysis.referenced_subexpressions(model, after + events, rewritten))
 
 
 def _namespace(options: Options, level: int):
