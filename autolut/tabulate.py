@@ -44,6 +44,10 @@ class TabulationError(ValueError):
     """The function cannot be tabulated as asked (singular, too many points...)."""
 
 
+class _TooManyPoints(TabulationError):
+    """The grid would exceed the size limit."""
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Table:
     """A function sampled on a uniform grid, with its measured error.
@@ -185,6 +189,19 @@ def tabulate(function: Function, low: float, high: float, tolerance: float,
     """
     if step is not None:
         return build_table(function, low, high, _points_for(step, low, high, max_points))
+    try:
+        return _refine(function, low, high, tolerance, max_points)
+    except _TooManyPoints as error:
+        x = grid(low, high, _CURVATURE_SAMPLES)
+        bend = np.abs(np.diff(evaluate(function, x, (x[1] - x[0]) * 1e-3), 2))
+        raise TabulationError(f"{error}; the function bends most sharply near "
+                              f"{float(x[1 + int(np.argmax(bend))]):.6g} (SI units): a pole or a "
+                              f"very steep region there?") from None
+
+
+def _refine(function: Function, low: float, high: float, tolerance: float,
+            max_points: int) -> Table:
+    """Estimate the step from the curvature, then shrink it until the measured error fits."""
     points = _points_for(required_step(function, low, high, tolerance), low, high, max_points)
     for _ in range(_MAX_REFINEMENTS):
         table = build_table(function, low, high, points)
@@ -202,7 +219,7 @@ def tabulate(function: Function, low: float, high: float, tolerance: float,
 def _points_for(step: float, low: float, high: float, max_points: int) -> int:
     points = max(2, math.ceil((high - low) / step - 1e-9) + 1)
     if points > max_points:
-        raise TabulationError(
+        raise _TooManyPoints(
             f"the table would need {points} points (more than the limit of {max_points}, "
             f"{2 * 8 * max_points / 2**20:.0f} MiB); use a coarser tolerance or a "
             f"narrower range")

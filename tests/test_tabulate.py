@@ -317,3 +317,8 @@ def test_interpolate_keeps_shapes_and_scalars():
     np.testing.assert_allclose(out, [[0.25, 0.5], [0.75, 1.0]])
     scalar = interpolate(0.5, 0.0, 1.0, packed)
     assert np.ndim(scalar) == 0 and scalar == 0.5
+
+
+def test_pole_between_samples_is_located_in_the_message():
+    with pytest.raises(TabulationError, match=r"bends most sharply near -?\d\.\d+e-0[5-9]"):
+        tabulate(lambda x: 1 / x, -1.0, 1.3, 1e-6)
