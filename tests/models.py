@@ -6,8 +6,8 @@ one population covers every regime. Constants live in each group's explicit
 ``namespace`` so that groups can be built and run from anywhere.
 """
 
-from brian2 import (Equations, NeuronGroup, cm, exp, mmolar, ms, msiemens, mV, nA, siemens,
-                    ufarad, umetre, uA)
+from brian2 import (Equations, NeuronGroup, cm, exp, mmolar, ms, msiemens, mV, nS, pA, pF,
+                    siemens, ufarad, uA)
 
 # -- Traub & Miles (1991), as in the COBA-HH benchmark of Brette et al. (2007): exprel rates.
 #    The demo's model; kept in the package so that `autolut demo` needs no test files.
@@ -121,6 +121,56 @@ CALCIUM_GATED_NAMESPACE = dict(gL=0.1 * msiemens / cm**2, EL=-65 * mV, EK=-90 * 
                                tau_q=5 * ms, Kd=0.5e-3 * mmolar, tau_Ca=50 * ms)
 CALCIUM_RANGE = (0 * mmolar, 0.01 * mmolar)
 
-__all__ = ["traub_miles", "wang_buzsaki", "hh_temperature", "lif", "TRAUB_MILES",
+__all__ = ["traub_miles", "wang_buzsaki", "hh_temperature", "lif", "rothman_manis", "TRAUB_MILES",
            "WANG_BUZSAKI", "HH_TEMPERATURE", "LIF", "PER_NEURON_PARAMETER", "TIME_AND_NOISE",
            "CALCIUM_GATED", "CALCIUM_GATED_NAMESPACE", "CALCIUM_RANGE", "exp"]
+
+
+# -- Rothman & Manis (2003) type II ventral cochlear nucleus neuron, written as in Brian2's
+#    examples: a unitless `vu = v/mV`, steady states and time constants as subexpressions,
+#    non-integer powers, a temperature factor, five gated currents (seven gates).
+ROTHMAN_MANIS = Equations("""
+dv/dt = (ileak + ina + ikht + iklt + ih + I)/C : volt
+vu = v/mV : 1
+ileak = gl*(EL - v) : amp
+ina = gnabar*m**3*h*(ENa - v) : amp
+dm/dt = q10*(minf - m)/mtau : 1
+dh/dt = q10*(hinf - h)/htau : 1
+minf = 1./(1 + exp(-(vu + 38.)/7.)) : 1
+hinf = 1./(1 + exp((vu + 65.)/6.)) : 1
+mtau = ((10./(5*exp((vu + 60.)/18.) + 36.*exp(-(vu + 60.)/25.))) + 0.04)*ms : second
+htau = ((100./(7*exp((vu + 60.)/11.) + 10.*exp(-(vu + 60.)/25.))) + 0.6)*ms : second
+ikht = gkhtbar*(nf*n**2 + (1 - nf)*p)*(EK - v) : amp
+dn/dt = q10*(ninf - n)/ntau : 1
+dp/dt = q10*(pinf - p)/ptau : 1
+ninf = (1 + exp(-(vu + 15)/5.))**-0.5 : 1
+pinf = 1./(1 + exp(-(vu + 23)/6.)) : 1
+ntau = ((100./(11*exp((vu + 60)/24.) + 21*exp(-(vu + 60)/23.))) + 0.7)*ms : second
+ptau = ((100./(4*exp((vu + 60)/32.) + 5*exp(-(vu + 60)/22.))) + 5)*ms : second
+iklt = gkltbar*w**4*z*(EK - v) : amp
+dw/dt = q10*(winf - w)/wtau : 1
+dz/dt = q10*(zinf - z)/ztau : 1
+winf = (1./(1 + exp(-(vu + 48.)/6.)))**0.25 : 1
+zinf = zss + ((1. - zss)/(1 + exp((vu + 71.)/10.))) : 1
+wtau = ((100./(6.*exp((vu + 60.)/6.) + 16.*exp(-(vu + 60.)/45.))) + 1.5)*ms : second
+ztau = ((1000./(exp((vu + 60.)/20.) + exp(-(vu + 60.)/8.))) + 50)*ms : second
+ih = ghbar*r*(EH - v) : amp
+dr/dt = q10*(rinf - r)/rtau : 1
+rinf = 1./(1 + exp((vu + 76.)/7.)) : 1
+rtau = ((100000./(237.*exp((vu + 60.)/12.) + 17.*exp(-(vu + 60.)/14.))) + 25.)*ms : second
+I : amp
+""")
+ROTHMAN_MANIS_NAMESPACE = dict(C=12 * pF, EH=-43 * mV, EK=-70 * mV, ENa=50 * mV, EL=-65 * mV,
+                               q10=1.0, nf=0.85, zss=0.5, gnabar=1000 * nS, gkhtbar=150 * nS,
+                               gkltbar=200 * nS, ghbar=20 * nS, gl=2 * nS)
+
+
+def rothman_manis(N, method="exponential_euler", I_max=400 * pA, name=None):
+    group = NeuronGroup(N, ROTHMAN_MANIS, threshold="v > -20*mV", refractory=2 * ms,
+                        method=method, namespace=dict(ROTHMAN_MANIS_NAMESPACE, I_max=I_max),
+                        name=name or "rothman_manis*")
+    group.v = -65 * mV
+    group.m, group.h, group.n, group.p = 0.02, 0.7, 0.05, 0.05
+    group.w, group.z, group.r = 0.5, 0.6, 0.15
+    group.I = "I_max * i / (N - 1)"
+    return group

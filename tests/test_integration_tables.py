@@ -14,7 +14,8 @@ from brian2.parsing.sympytools import str_to_sympy
 import autolut
 from autolut import analysis
 from autolut.expeuler import LUTExponentialEuler
-from tests.models import TRAUB_MILES, TRAUB_MILES_NAMESPACE, hh_temperature, traub_miles
+from tests.models import (TRAUB_MILES, TRAUB_MILES_NAMESPACE, hh_temperature, rothman_manis,
+                          traub_miles)
 
 
 @pytest.fixture(autouse=True)
@@ -142,3 +143,35 @@ def test_method_by_name_optimizes_before_the_first_run():
     assert isinstance(named.state_updater.method_choice, LUTExponentialEuler)
     assert getattr(named, "_autolut", None) is not None
     np.testing.assert_array_equal(named_spikes.count[:], exact_spikes.count[:])
+
+
+def test_rothman_manis_seven_gates_same_spike_counts():
+    """A many-channel model written with a unitless `vu = v/mV`, tau/inf subexpressions
+    and non-integer powers: every gate gets tables and the spikes are the same."""
+    defaultclock.dt = 0.02 * ms
+    exact_counts, _ = _spike_counts(rothman_manis(40, name="exact"), 100 * ms)
+    group = autolut.optimize(rothman_manis(40, name="fast"))
+    gated = sorted(variable for variable, *_ in group.state_updater.method_choice.gates)
+    assert gated == ["h", "m", "n", "p", "r", "w", "z"]
+    counts, _ = _spike_counts(group, 100 * ms)
+    assert exact_counts.sum() > 10
+    np.testing.assert_array_equal(counts, exact_counts)
+
+
+def test_constant_over_dt_subexpression_is_tabulated_in_its_updater():
+    equations = """dv/dt = (-65*mV - v + I*Mohm)/(10*ms) - 0.2*minf*(v - 50*mV)/(10*ms) : volt
+                   minf = 1/(1 + exp(-(v + 38*mV)/(7*mV))) : 1 (constant over dt)
+                   I : amp"""
+    traces = {}
+    for variant in ("exact", "autolut"):
+        group = NeuronGroup(5, equations, method="euler", threshold="v > -20*mV",
+                            reset="v = -65*mV", name=variant)
+        group.v, group.I = -65 * mV, "i*5*nA/4"
+        monitor = StateMonitor(group, ["v", "minf"], record=True)
+        if variant == "autolut":
+            autolut.optimize(group)
+            assert group.subexpression_updater.abstract_code == "minf = lut_minf(v)"
+        run(5 * ms)
+        traces[variant] = monitor.v_[:].copy(), monitor.minf[:].copy()
+    assert np.abs(traces["exact"][1] - traces["autolut"][1]).max() < 1e-6
+    assert np.abs(traces["exact"][0] - traces["autolut"][0]).max() < 1e-7  # volt
