@@ -5,13 +5,15 @@ variable (rate functions of v, Ca-gated terms...) by linearly interpolated
 tables with a measured maximum error, on the numpy, cython and cpp_standalone
 targets.
 
-See `optimize`, `report`, `restore` and `optimized`.
+See `optimize`, `report`, `restore`, `optimized` and `validate`.
 """
 
 from . import expeuler  # registers method='lut_exponential_euler' with Brian2
 from .api import optimize, optimized, report, restore
 from .options import Options
 from .report import Report
+from .validate import Validation, validate
 
-__all__ = ["optimize", "optimized", "report", "restore", "Options", "Report"]
+__all__ = ["optimize", "optimized", "report", "restore", "validate", "Options", "Report",
+           "Validation"]
 __version__ = "0.1.0"

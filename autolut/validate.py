@@ -1,0 +1,232 @@
+"""`validate`: the exact and the optimized model side by side, from identical state and inputs.
+
+NEURON users learned that toggling tables changes spike counts (931 vs 928 in
+nrn#1764); `validate` makes that comparison one call. It builds the model twice
+with the user's builder (same random seed), optimizes the second copy, runs both
+on the current target (or cpp_standalone), and compares spike counts, spike
+times and state traces, with the speed ratio next to them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+
+import numpy as np
+from brian2 import (BrianObject, Network, NeuronGroup, SpikeMonitor, StateMonitor, device,
+                    second, seed, set_device)
+from brian2.equations.equations import DIFFERENTIAL_EQUATION
+from brian2.units.fundamentalunits import Quantity, get_unit
+
+from .api import _optimize_all
+
+__all__ = ["validate", "Validation", "GroupComparison"]
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupComparison:
+    """Exact vs optimized for one NeuronGroup of the model."""
+
+    group: str
+    neurons: int
+    same_counts: int              # neurons with identical spike counts
+    spikes_exact: int
+    spikes_optimized: int
+    mean_shift: Quantity          # spike-time shifts of neurons with identical counts
+    max_shift: Quantity
+    trace_rms: dict               # variable -> RMS difference of the recorded traces
+    trace_max: dict               # variable -> maximum absolute difference
+
+
+@dataclasses.dataclass(frozen=True)
+class Validation:
+    """The result of `validate`; ``print(result)`` shows it, ``result.passed`` judges it."""
+
+    groups: tuple[GroupComparison, ...]
+    exact_time: float
+    optimized_time: float
+    failures: tuple[str, ...]
+
+    @property
+    def speedup(self) -> float:
+        return self.exact_time / self.optimized_time
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def __str__(self) -> str:
+        lines = [f"autolut validation: exact {self.exact_time:.3f} s, optimized "
+                 f"{self.optimized_time:.3f} s, speed ratio {self.speedup:.2f}x"]
+        for g in self.groups:
+            lines.append(f"  {g.group}: identical spike counts in {g.same_counts} of "
+                         f"{g.neurons} neurons ({g.spikes_exact} vs {g.spikes_optimized} "
+                         f"spikes); spike-time shift mean {g.mean_shift}, max {g.max_shift}")
+            for name in g.trace_rms:
+                lines.append(f"    {name}: trace difference RMS {g.trace_rms[name]}, "
+                             f"max {g.trace_max[name]}")
+        lines.append("PASS" if self.passed else "FAIL: " + "; ".join(self.failures))
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(str(self))
+
+
+def validate(builder, duration, *, target=None, recorded_neurons=10, random_seed=4321,
+             max_count_mismatch=0, max_shift=None, max_trace_error=None, **options):
+    """Run the exact and the optimized model side by side and compare them.
+
+    Parameters
+    ----------
+    builder : callable
+        Builds the model and returns NeuronGroups (alone, in a tuple, list,
+        dict or `Network`, with any other objects). Called twice, after the same
+        ``seed(random_seed)``, so random initial values and inputs are identical.
+    duration : Quantity
+        Simulated time of each run.
+    target : str, optional
+        ``'cpp_standalone'`` to run both on that device (in temporary
+        directories); by default the current runtime target.
+    recorded_neurons : int
+        State traces are recorded for this many neurons per group, spread evenly.
+    max_count_mismatch : int
+        Pass only if at most this many neurons fire a different number of spikes.
+    max_shift : Quantity, optional
+        Pass only if no spike moves by more than this.
+    max_trace_error : dict, optional
+        ``{variable: Quantity}``: pass only if the traces differ by at most this.
+    **options
+        Options of `autolut.optimize` (``tolerance``, ``ranges``, ...).
+
+    Returns
+    -------
+    Validation
+
+    Examples
+    --------
+    >>> from brian2 import NeuronGroup, mV, ms, prefs
+    >>> import autolut
+    >>> prefs.codegen.target = 'numpy'
+    >>> def build():
+    ...     group = NeuronGroup(3, '''dv/dt = (-65*mV - v)/(10*ms) + 20*mV*m/ms : volt
+    ...                              dm/dt = exp(v/(20*mV))/ms*(1 - m) - m/ms : 1''',
+    ...                         threshold='v > -30*mV', reset='v = -65*mV', method='euler')
+    ...     group.v = -65*mV
+    ...     return group
+    >>> result = autolut.validate(build, 5*ms, max_shift=0.1*ms)
+    >>> result.passed, result.groups[0].same_counts
+    (True, 3)
+    """
+    exact = _run(builder, duration, False, target, recorded_neurons, random_seed, options)
+    fast = _run(builder, duration, True, target, recorded_neurons, random_seed, options)
+    # The copies are built in the same order; the second gets other names (name_1, ...).
+    groups = tuple(_compare(name, exact["groups"][name], optimized)
+                   for name, optimized in zip(exact["groups"], fast["groups"].values()))
+    failures = []
+    for g in groups:
+        if g.neurons - g.same_counts > max_count_mismatch:
+            failures.append(f"{g.group}: {g.neurons - g.same_counts} neurons fire a different "
+                            f"number of spikes (allowed: {max_count_mismatch})")
+        if max_shift is not None and g.max_shift > max_shift:
+            failures.append(f"{g.group}: a spike moved by {g.max_shift} (allowed: {max_shift})")
+        for name, limit in (max_trace_error or {}).items():
+            if name in g.trace_max and g.trace_max[name] > limit:
+                failures.append(f"{g.group}: {name} differs by {g.trace_max[name]} "
+                                f"(allowed: {limit})")
+    return Validation(groups, exact["time"], fast["time"], tuple(failures))
+
+
+def _run(builder, duration, optimized, target, recorded_neurons, random_seed, options):
+    """Build, (optimize,) record and run one copy of the model."""
+    standalone = target == "cpp_standalone"
+    if standalone:
+        directory = tempfile.mkdtemp(prefix="autolut_validate_")
+        set_device("cpp_standalone", directory=directory, build_on_run=False)
+    try:
+        seed(random_seed)
+        built = builder()
+        if optimized:
+            _optimize_all(built, options)
+        groups = _groups(built)
+        monitors = {}
+        for group in groups:
+            variables = [eq.varname for eq in group.user_equations.values()
+                         if eq.type == DIFFERENTIAL_EQUATION]
+            record = np.unique(np.linspace(0, len(group) - 1, min(recorded_neurons, len(group)))
+                               .astype(int))
+            monitors[group.name] = (SpikeMonitor(group), StateMonitor(group, variables,
+                                                                       record=record))
+        recorders = [monitor for pair in monitors.values() for monitor in pair]
+        if isinstance(built, Network):
+            network = built
+            network.add(recorders)
+        else:
+            network = Network(_brian_objects(built), recorders)
+        if standalone:
+            network.run(duration)
+            device.build(directory=directory)
+            elapsed = device._last_run_time
+        else:
+            network.run(groups[0].clock.dt)  # code generation and compilation, not timed
+            start = time.perf_counter()
+            network.run(duration)
+            elapsed = time.perf_counter() - start
+        results = {name: _collect(spikes, states) for name, (spikes, states) in monitors.items()}
+        return {"time": elapsed, "groups": results}
+    finally:
+        if standalone:
+            device.reinit()
+            set_device("runtime")
+
+
+def _brian_objects(built) -> list:
+    if isinstance(built, BrianObject):
+        return [built]
+    items = built.values() if isinstance(built, dict) else built
+    if isinstance(items, (tuple, list)) or isinstance(built, dict):
+        return [obj for item in items for obj in _brian_objects(item)]
+    return []
+
+
+def _groups(built) -> list:
+    if isinstance(built, NeuronGroup):
+        return [built]
+    if isinstance(built, Network):
+        return [obj for obj in built.objects if isinstance(obj, NeuronGroup)]
+    if isinstance(built, dict):
+        return _groups(list(built.values()))
+    if isinstance(built, (tuple, list)):
+        return [group for item in built for group in _groups(item)]
+    return []
+
+
+def _collect(spikes, states) -> dict:
+    trains = spikes.spike_trains()
+    return {"N": len(spikes.source), "trains": {i: np.asarray(t) for i, t in trains.items()},
+            "units": {name: get_unit(states.variables[name].dim)
+                      for name in states.record_variables},
+            "traces": {name: np.asarray(getattr(states, name + "_")).copy()
+                       for name in states.record_variables},
+            "dt": float(states.clock.dt_)}
+
+
+def _compare(name, exact, fast) -> GroupComparison:
+    shifts, same = [], 0
+    for i in range(exact["N"]):
+        a, b = exact["trains"].get(i, np.array([])), fast["trains"].get(i, np.array([]))
+        if len(a) == len(b):
+            same += 1
+            shifts.append(np.abs(a - b))
+    shifts = np.concatenate(shifts) if shifts else np.array([])
+    rms, largest = {}, {}
+    for variable, trace in exact["traces"].items():
+        difference = fast["traces"][variable] - trace
+        unit = exact["units"][variable]
+        rms[variable] = float(np.sqrt(np.mean(difference**2))) * unit
+        largest[variable] = float(np.max(np.abs(difference))) * unit
+    return GroupComparison(
+        name, exact["N"], same, sum(len(t) for t in exact["trains"].values()),
+        sum(len(t) for t in fast["trains"].values()),
+        (float(shifts.mean()) if shifts.size else 0.0) * second,
+        (float(shifts.max()) if shifts.size else 0.0) * second, rms, largest)
