@@ -17,7 +17,7 @@ import functools
 from collections.abc import Mapping
 
 import sympy
-from brian2 import Network, NeuronGroup
+from brian2 import Network, NeuronGroup, SpatialNeuron
 from brian2.core.namespace import get_local_namespace
 from brian2.parsing.sympytools import sympy_to_str
 
@@ -178,8 +178,10 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
 
 def _analyse(group, options: Options, namespace):
     """read_group -> find_candidates (-> find_gates) -> plan_tables."""
-    if not isinstance(group, NeuronGroup):
-        raise TypeError(f"autolut works on NeuronGroup objects, not {type(group).__name__}")
+    if not isinstance(group, NeuronGroup) or isinstance(group, SpatialNeuron):
+        raise TypeError(f"autolut works on NeuronGroup objects, not {type(group).__name__} "
+                        f"('{getattr(group, 'name', group)}'); multi-compartment "
+                        f"SpatialNeuron models are not supported yet")
     group_model = brian_model.read_group(group, options, namespace)
     found = analysis.find_candidates(group_model.model)
     gates = ()
