@@ -58,14 +58,14 @@ def _simulate(N, duration, method, target, optimize_group, options, directory):
         run(duration)
         device.build(directory=directory, compile=True, run=True)
         elapsed = device._last_run_time
+        counts = np.asarray(spikes.count[:]).copy()
         device.reinit()
-        device.activate()
         set_device("runtime")
-    else:
-        run(defaultclock.dt)  # code generation and compilation, timed apart
-        start = time.perf_counter()
-        run(duration)
-        elapsed = time.perf_counter() - start
+        return counts, elapsed
+    run(defaultclock.dt)  # code generation and compilation, timed apart
+    start = time.perf_counter()
+    run(duration)
+    elapsed = time.perf_counter() - start
     return np.asarray(spikes.count[:]).copy(), elapsed
 
 
