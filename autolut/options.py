@@ -6,7 +6,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 
-from brian2 import Quantity, mV, volt
+from brian2 import BrianPreference, Quantity, mV, prefs, volt
 from brian2.units.fundamentalunits import get_dimensions, have_same_dimensions
 
 from .analysis import DEFAULT_MIN_COST
@@ -26,6 +26,24 @@ DEFAULT_TOLERANCE = 1e-6
 DEFAULT_VOLTAGE_RANGE = (-120 * mV, 80 * mV)
 
 
+prefs.register_preferences(
+    "autolut",
+    "Defaults of autolut's options (an option passed to a function takes precedence)",
+    tolerance=BrianPreference(
+        default=DEFAULT_TOLERANCE,
+        validator=lambda x: isinstance(x, float) and 0 < x < 1,
+        docs="Maximum interpolation error of every table, relative to the spread of the "
+             "tabulated function over its range."),
+    integration_tables=BrianPreference(
+        default=True,
+        docs="Whether exponential-Euler groups get tabulated steady states and step factors."),
+    max_points=BrianPreference(
+        default=DEFAULT_MAX_POINTS,
+        validator=lambda x: isinstance(x, int) and x >= 2,
+        docs="Largest table accepted, in grid points."),
+)
+
+
 class OptionsError(ValueError):
     """An option of report/optimize/optimized is wrong; the message says how."""
 
@@ -33,6 +51,9 @@ class OptionsError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class Options:
     """Options of a tabulation.
+
+    ``tolerance``, ``integration_tables`` and ``max_points`` default to Brian2
+    preferences (``prefs.autolut.tolerance`` ...), so a project can set them once.
 
     Parameters
     ----------
@@ -81,7 +102,9 @@ class Options:
             raise OptionsError(
                 f"autolut: unknown option(s) {', '.join(sorted(unknown))}; the options are "
                 f"{', '.join(f.name for f in dataclasses.fields(cls))}")
-        options = cls(**keywords)
+        defaults = {name: prefs[f"autolut.{name}"]
+                    for name in ("tolerance", "integration_tables", "max_points")}
+        options = cls(**{**defaults, **keywords})
         if isinstance(options.exclude, str):
             options = dataclasses.replace(options, exclude=frozenset([options.exclude]))
         options = dataclasses.replace(options, exclude=frozenset(options.exclude),

@@ -625,3 +625,18 @@ def test_spatial_neuron_is_refused_clearly():
     with pytest.raises(TypeError, match="SpatialNeuron.*not supported"):
         autolut.optimize(neuron)
     assert str(neuron.user_equations) == equations
+
+
+def test_defaults_come_from_brian_preferences():
+    from brian2 import prefs
+    from autolut.options import Options
+    assert Options.from_keywords().tolerance == prefs.autolut.tolerance == 1e-6
+    prefs.autolut.tolerance = 1e-4
+    try:
+        assert Options.from_keywords().tolerance == 1e-4
+        assert Options.from_keywords(tolerance=1e-5).tolerance == 1e-5
+        coarse = autolut.report(traub_miles(2))
+        assert coarse.tolerance == 1e-4
+        assert max(row.points for row in coarse.tabulated) < 2000
+    finally:
+        prefs.autolut.tolerance = 1e-6
