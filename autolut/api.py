@@ -326,6 +326,16 @@ def restore(group):
     """Put the exact equations back into an optimized group (like NEURON's ``usetable = 0``).
 
     Returns the group. Does nothing for a group that was not optimized.
+
+    Examples
+    --------
+    >>> from brian2 import NeuronGroup, mV, ms
+    >>> import autolut
+    >>> group = NeuronGroup(1, '''dv/dt = (-65*mV - v)/(10*ms) : volt
+    ...                           dm/dt = (1 - m)*exp(v/(20*mV))/ms - m/ms : 1''')
+    >>> exact = str(group.user_equations)
+    >>> str(autolut.restore(autolut.optimize(group)).user_equations) == exact
+    True
     """
     optimization = getattr(group, "_autolut", None)
     if optimization is not None:
