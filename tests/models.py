@@ -174,3 +174,26 @@ def rothman_manis(N, method="exponential_euler", I_max=400 * pA, name=None):
     group.w, group.z, group.r = 0.5, 0.6, 0.15
     group.I = "I_max * i / (N - 1)"
     return group
+
+
+# -- A spiking neuron with a calcium-activated potassium current: two table axes (v and Ca),
+#    each with a gate for the exponential-Euler tables. Ca needs a range from the user.
+SPIKING_CALCIUM = Equations("""
+dv/dt = (-gL*(v - EL) - gKCa*q*(v - EK) - gNa*m**3*(v - 50*mV) + I)/Cm : volt
+dm/dt = (1/(1 + exp(-(v + 40*mV)/(5*mV))) - m)/(0.1*ms) : 1
+dq/dt = (Ca**4/(Ca**4 + Kd**4) - q)/tau_q : 1
+dCa/dt = -Ca/tau_Ca : mmolar
+I : amp/metre**2
+""")
+SPIKING_CALCIUM_RANGES = {"Ca": (0 * mmolar, 0.1 * mmolar)}
+
+
+def spiking_calcium(N, method="exponential_euler", I_max=3 * uA / cm**2, name=None):
+    group = NeuronGroup(N, SPIKING_CALCIUM, threshold="v > -20*mV",
+                        reset="Ca += 0.002*mmolar", refractory=2 * ms, method=method,
+                        namespace=dict(CALCIUM_GATED_NAMESPACE, gNa=20 * msiemens / cm**2,
+                                       I_max=I_max),
+                        name=name or "spiking_calcium*")
+    group.v = -65 * mV
+    group.I = "I_max * i / (N - 1)"
+    return group

@@ -4,7 +4,7 @@ Run in a subprocess so that every target starts from a clean Brian2 state:
 ``python tests/target_runner.py TARGET OUT.npz WORKDIR [exact]`` (``exact``:
 the same script without `autolut.optimize`, the reference).
 
-The three models run as three optimized groups in one network (each with its
+The four models run as four optimized groups in one network (each with its
 own tables), in two ``run`` calls with different ``dt`` and, for
 hh_temperature, a different temperature (the tables must follow both). Compiler flags are the strict ones (no fast
 math, no FMA contraction), under which the targets agree to the last bits.
@@ -19,7 +19,8 @@ from brian2 import (Network, SpikeMonitor, StateMonitor, defaultclock, device, m
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import autolut  # noqa: E402
-from tests.models import hh_temperature, traub_miles, wang_buzsaki  # noqa: E402
+from tests.models import (SPIKING_CALCIUM_RANGES, hh_temperature, spiking_calcium,  # noqa: E402
+                          traub_miles, wang_buzsaki)
 
 STRICT_FLAGS = ["-w", "-O2", "-ffp-contract=off", "-fno-fast-math", "-std=c++11"]
 N = 20
@@ -37,12 +38,12 @@ def main(target, out, workdir, variant="autolut"):
         prefs.codegen.runtime.cython.cache_dir = str(Path(workdir) / "cython_cache")
     defaultclock.dt = 0.01 * ms
     groups = [build(N, name=build.__name__) for build in (traub_miles, wang_buzsaki,
-                                                           hh_temperature)]
+                                                           hh_temperature, spiking_calcium)]
     spikes = [SpikeMonitor(g) for g in groups]
     traces = [StateMonitor(g, "v", record=[0, N // 2, N - 1]) for g in groups]
     if variant != "exact":
         for g in groups:
-            autolut.optimize(g)
+            autolut.optimize(g, ranges=SPIKING_CALCIUM_RANGES if "Ca" in g.variables else {})
     network = Network(groups, spikes, traces)
     network.run(FIRST)
     defaultclock.dt = SECOND_DT
