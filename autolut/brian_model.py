@@ -43,7 +43,7 @@ from brian2.units.fundamentalunits import get_unit
 from brian2.utils.logger import get_logger
 from brian2.utils.stringtools import get_identifiers
 
-from . import analysis
+from . import analysis, expeuler
 from .options import Options, OptionsError
 from .targets.cpp_target import SUPPORTED_DEVICES
 
@@ -317,12 +317,9 @@ def evaluates_right_hand_side(group) -> bool:
 
 def uses_exponential_euler(group) -> bool:
     """Whether `group` is integrated with (plain or autolut's) exponential Euler."""
-    from .expeuler import NAME, LUTExponentialEuler
     method = group.state_updater.method_choice
-    return (method in ("exponential_euler", NAME)
-            or isinstance(method, ExponentialEulerStateUpdater)
-            and (type(method) is ExponentialEulerStateUpdater
-                 or isinstance(method, LUTExponentialEuler)))
+    return (isinstance(method, ExponentialEulerStateUpdater)
+            or isinstance(method, str) and method in ("exponential_euler", expeuler.NAME))
 
 
 def gate_variables(group) -> set[str]:
