@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy
 from brian2 import BrianObject, Function
+from brian2.core.functions import DEFAULT_FUNCTIONS
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
 from brian2.core.variables import ArrayVariable, Constant, Subexpression
 from brian2.devices.device import RuntimeDevice, get_device
@@ -199,7 +200,8 @@ def make_function(group, group_model: GroupModel, expression: sympy.Expr, axis: 
     code = NumpyNodeRenderer().render_expr(sympy_to_str(expression))
     namespace = {}
     for name in get_identifiers(code) - {axis}:
-        obj = group_model.variables.get(name)
+        # exp may come from the step-factor tables alone, not from the equations
+        obj = group_model.variables.get(name, DEFAULT_FUNCTIONS.get(name))
         if isinstance(obj, Function):
             namespace[name] = _numpy_implementation(obj, group)
         elif name in constants:
@@ -230,7 +232,7 @@ def _numpy_implementation(function: Function, group):
 def expression_unit(group_model: GroupModel, expression: sympy.Expr):
     """The unit of `expression`, from Brian2's own dimension analysis."""
     return get_unit(parse_expression_dimensions(sympy_to_str(expression),
-                                                 group_model.variables))
+                                                 {**DEFAULT_FUNCTIONS, **group_model.variables}))
 
 
 @dataclasses.dataclass

@@ -57,14 +57,14 @@ def test_find_gates_takes_gates_and_leaves_v_and_state_dependent_ones():
     assert analysis.find_gates(model, variables={"v", "h"}) == ()
 
 
-def _spike_counts(group, duration, dt_change=None):
+def _spike_counts(group, duration, dt_change=None, variable="v"):
     spikes = SpikeMonitor(group)
-    trace = StateMonitor(group, "v", record=[0, len(group) - 1])
+    trace = StateMonitor(group, variable, record=[0, len(group) - 1])
     run(duration)
     if dt_change is not None:
         defaultclock.dt = dt_change
         run(duration)
-    return np.asarray(spikes.count[:]).copy(), np.asarray(trace.v_[:]).copy()
+    return np.asarray(spikes.count[:]).copy(), np.asarray(getattr(trace, variable + "_")).copy()
 
 
 def test_gates_use_tables_and_v_keeps_brians_update():
@@ -175,3 +175,38 @@ def test_constant_over_dt_subexpression_is_tabulated_in_its_updater():
         traces[variant] = monitor.v_[:].copy(), monitor.minf[:].copy()
     assert np.abs(traces["exact"][1] - traces["autolut"][1]).max() < 1e-6
     assert np.abs(traces["exact"][0] - traces["autolut"][0]).max() < 1e-7  # volt
+
+
+MORRIS_LECAR = """
+dV/dt = (-g_L*(V - V_L) - g_Ca*m_inf*(V - V_Ca) - g_K*n*(V - V_K) + I)/C : volt
+dn/dt = lambda_n*(n_inf - n) : 1
+m_inf = 0.5*(1 + tanh((V - V_1)/V_2)) : 1
+n_inf = 0.5*(1 + tanh((V - V_3)/V_4)) : 1
+lambda_n = lambda_n__max*cosh((V - V_3)/(2*V_4)) : Hz
+I : amp
+"""
+
+
+def _morris_lecar(name):
+    from brian2 import mS, uA, uF
+    namespace = dict(g_L=2 * mS, g_Ca=4 * mS, g_K=8 * mS, V_L=-50 * mV, V_Ca=100 * mV,
+                     V_K=-70 * mV, lambda_n__max=1.0 / (15 * ms), V_1=10 * mV, V_2=15 * mV,
+                     V_3=-1 * mV, V_4=14.5 * mV, C=20 * uF)
+    group = NeuronGroup(17, MORRIS_LECAR, method="exponential_euler", threshold="V > 0*mV",
+                        refractory="V > 0*mV", namespace=namespace, name=name)
+    group.I = (np.arange(17) * 25 + 100) * uA
+    group.V = -50 * mV
+    group.n = "n_inf"
+    return group
+
+
+def test_morris_lecar_gate_without_exp_in_the_equations():
+    """Morris & Lecar (1981), as in Brian2's examples: tanh/cosh rates, an uppercase V.
+    The step factor brings in exp although the equations never use it."""
+    exact_counts, exact_v = _spike_counts(_morris_lecar("exact"), 220 * ms, variable="V")
+    group = autolut.optimize(_morris_lecar("fast"))
+    assert [gate[0] for gate in group.state_updater.method_choice.gates] == ["n"]
+    counts, v = _spike_counts(group, 220 * ms, variable="V")
+    assert exact_counts.max() >= 5
+    np.testing.assert_array_equal(counts, exact_counts)
+    assert np.abs(v - exact_v).max() < 1e-5  # volt
