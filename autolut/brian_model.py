@@ -16,7 +16,7 @@ The rest of autolut is pure (sympy and numpy); this module translates between a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import sympy
@@ -38,6 +38,7 @@ from brian2.equations.refractory import add_refractoriness
 from brian2.parsing.expressions import parse_expression_dimensions
 from brian2.parsing.rendering import NumpyNodeRenderer
 from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
+from brian2.stateupdaters.base import StateUpdateMethod, UnsupportedEquationsException
 from brian2.stateupdaters.explicit import ExplicitStateUpdater
 from brian2.stateupdaters.exponential_euler import ExponentialEulerStateUpdater
 from brian2.units.fundamentalunits import get_unit
@@ -309,10 +310,26 @@ def event_identifiers(group) -> set[str]:
     return set().union(*(get_identifiers(code) for code in codes if isinstance(code, str)))
 
 
+def integration_method(group):
+    """The method Brian2 will integrate `group` with: the one given, or for the default
+    list (``('exact', 'euler', 'heun')``) the first that can integrate the equations."""
+    method = group.state_updater.method_choice
+    if isinstance(method, str) or not isinstance(method, Iterable):
+        return method
+    for candidate in method:
+        try:
+            StateUpdateMethod.apply_stateupdater(group.equations, group.variables, candidate,
+                                                 group_name=group.name)
+            return candidate
+        except UnsupportedEquationsException:
+            continue
+    return method
+
+
 def evaluates_right_hand_side(group) -> bool:
     """Whether the integration method only evaluates the right-hand sides (Euler,
     Runge–Kutta), so that tables over an equation's own variable are harmless."""
-    method = group.state_updater.method_choice
+    method = integration_method(group)
     return (method in ("euler", "rk2", "rk4", "heun", "milstein")
             or isinstance(method, ExplicitStateUpdater))
 

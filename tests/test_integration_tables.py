@@ -210,3 +210,16 @@ def test_morris_lecar_gate_without_exp_in_the_equations():
     assert exact_counts.max() >= 5
     np.testing.assert_array_equal(counts, exact_counts)
     assert np.abs(v - exact_v).max() < 1e-5  # volt
+
+
+def test_default_method_is_resolved_like_brian_does():
+    """Without `method=`, Brian2 picks the first of ('exact', 'euler', 'heun') that fits:
+    Euler for Wang-Buzsaki, so tables over v in dv/dt are safe there (with a method
+    that must see the equation, they are not made: test_analysis)."""
+    from tests.models import WANG_BUZSAKI, WANG_BUZSAKI_NAMESPACE
+    wang_buzsaki = NeuronGroup(1, WANG_BUZSAKI, namespace=dict(WANG_BUZSAKI_NAMESPACE))
+    rows = {row.name: row for row in autolut.report(wang_buzsaki).candidates}
+    assert rows["v"].tabulated and rows["v"].variable == "v"
+    exponential = NeuronGroup(1, WANG_BUZSAKI, namespace=dict(WANG_BUZSAKI_NAMESPACE),
+                              method="exponential_euler")
+    assert "v" not in {row.name for row in autolut.report(exponential).tabulated}
