@@ -30,7 +30,7 @@ from collections.abc import Mapping
 import sympy
 
 __all__ = [
-    "AXIS", "CONSTANT", "PARAMETER", "SHARED", "TIME", "DT", "STOCHASTIC",
+    "STANDARD_FUNCTIONS", "AXIS", "CONSTANT", "PARAMETER", "SHARED", "TIME", "DT", "STOCHASTIC",
     "Equation", "Model", "Candidate", "Site", "Analysis",
     "Gate", "find_gates", "gate_candidates", "without_equations",
     "referenced_subexpressions", "DT_SYMBOL", "find_candidates", "estimate_cost", "rewrite_expression", "rewrite_model",
@@ -60,6 +60,13 @@ DEFAULT_MIN_COST = 10
 # Single-axis expressions cheaper than the minimum are still *reported* (as too
 # cheap) when they divide or call a function, since a user may expect them to be
 # tabulated; polynomials like `v - E_L` or `n**4` are not worth a row.
+
+
+#: Functions that are pure functions of their arguments, under their Brian2 and sympy names.
+STANDARD_FUNCTIONS = frozenset(
+    {"exp", "log", "log10", "exprel", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh",
+     "arcsin", "arccos", "arctan", "asin", "acos", "atan", "abs", "Abs", "sign", "floor",
+     "ceil", "ceiling", "clip", "int_", "int", "expm1", "log1p"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,11 +106,7 @@ class Model:
 
     equations: tuple[Equation, ...]
     symbols: Mapping[str, str]
-    pure_functions: frozenset[str] = frozenset(
-        {"exp", "log", "log10", "exprel", "sqrt", "sin", "cos", "tan", "sinh",
-         "cosh", "tanh", "arcsin", "arccos", "arctan", "asin", "acos", "atan",
-         "abs", "Abs", "sign", "floor", "ceil", "ceiling", "clip", "int_", "int",
-         "expm1", "log1p"})
+    pure_functions: frozenset[str] = STANDARD_FUNCTIONS
     excluded: frozenset[str] = frozenset()
     min_cost: int = DEFAULT_MIN_COST
     tabulate_own_variable: bool = False

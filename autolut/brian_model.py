@@ -88,12 +88,16 @@ def read_group(group, options: Options, run_namespace: Mapping | None) -> GroupM
             identifiers |= eq.expr.identifiers
     stochastic = set(user_equations.stochastic_variables)
     symbols, constants, guarded, variables = {}, {}, set(), dict(group.variables)
-    pure_functions = set()
+    pure_functions = set(analysis.STANDARD_FUNCTIONS)
     for name in sorted(identifiers - set(user_equations.subexpr_names) - stochastic):
         kind, value, obj = _classify(group, name, options, run_namespace)
         if isinstance(obj, Function):
+            # sympy may know the function under another name (Brian2's int is int_)
+            names = {name, getattr(obj.sympy_func, "__name__", name)}
             if kind == "pure":
-                pure_functions.add(name)
+                pure_functions |= names
+            else:
+                pure_functions -= names
             variables[name] = obj
             continue
         symbols[name] = kind

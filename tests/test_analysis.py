@@ -734,3 +734,17 @@ def test_report_linear_lif_with_rc_has_no_tables(numpy_target):
     group = NeuronGroup(1, "dv/dt = (EL - v)/(R*C) : volt", method="exact",
                         namespace=dict(EL=-65 * mV, R=100 * Mohm, C=100 * pfarad))
     assert _report(group).tabulated == ()
+
+
+def test_int_of_a_comparison_is_pure(numpy_target):
+    """Brian2's int() is int_ in sympy: piecewise rates (Destexhe et al. 1998) are not
+    mistaken for random functions."""
+    import autolut
+    from brian2 import NeuronGroup
+    group = NeuronGroup(1, """
+        dh/dt = (1/(1 + exp((v/mV + 80)/4)) - h)/tau_h : 1
+        tau_h = (int(v < -81*mV)*exp((v/mV + 466)/66.6)
+                 + int(v >= -81*mV)*(28 + exp(-(v/mV + 21)/10.5)))*ms : second
+        dv/dt = (-65*mV - v)/(10*ms) : volt""", method="euler")
+    reasons = [row.reason for row in autolut.report(group).candidates]
+    assert not any("random" in reason for reason in reasons), reasons
