@@ -177,16 +177,35 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
 
 
 def _analyse(group, options: Options, namespace):
-    """read_group -> find_candidates (-> find_gates) -> plan_tables."""
+    """read_group -> find_candidates (-> find_gates) -> plan_tables.
+
+    A gate whose two tables cannot both be built (a step factor with a jump, say)
+    keeps Brian2's update: the analysis is then repeated without it, so that its
+    rate functions get tables of their own, and the report says why.
+    """
     if not isinstance(group, NeuronGroup) or isinstance(group, SpatialNeuron):
         raise TypeError(f"autolut works on NeuronGroup objects, not {type(group).__name__} "
                         f"('{getattr(group, 'name', group)}'); multi-compartment "
                         f"SpatialNeuron models are not supported yet")
     group_model = brian_model.read_group(group, options, namespace)
-    found = analysis.find_candidates(group_model.model)
     gates = ()
     if options.integration_tables and brian_model.uses_exponential_euler(group):
         gates = analysis.find_gates(group_model.model, brian_model.gate_variables(group))
+    group_model, found, planned = _plan(group, group_model, gates, options)
+    failed = [item for item in planned if item.candidate.label and item.table is None]
+    if failed:
+        dropped = {item.candidate.label.rsplit("_", 1)[0] for item in failed}
+        gates = tuple(gate for gate in gates if gate.variable not in dropped)
+        group_model, found, planned = _plan(group, group_model, gates, options)
+        planned += [dataclasses.replace(item, reason=f"{item.reason}; so "
+                                        f"{item.candidate.label.rsplit('_', 1)[0]} keeps "
+                                        f"Brian2's exponential-Euler update") for item in failed]
+    return group_model, found, planned, gates
+
+
+def _plan(group, group_model: GroupModel, gates, options: Options):
+    """Candidates and their tables, given the gates that get integration tables."""
+    found = analysis.find_candidates(group_model.model)
     gated = {gate.variable for gate in gates}
     found = analysis.without_equations(
         found, gated, "only used in the equation of {}, which is integrated with its own tables")
@@ -199,8 +218,7 @@ def _analyse(group, options: Options, namespace):
         group_model = dataclasses.replace(
             group_model, constants={**group_model.constants, "dt": float(group.clock.dt_)},
             guarded=group_model.guarded | {"dt"})
-    planned = plan_tables(group, group_model, found, options)
-    return group_model, found, planned, gates
+    return group_model, found, plan_tables(group, group_model, found, options)
 
 
 def _unused_subexpressions(group, model: analysis.Model, found: analysis.Analysis,

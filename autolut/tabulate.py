@@ -195,7 +195,7 @@ def tabulate(function: Function, low: float, high: float, tolerance: float,
         x = grid(low, high, _CURVATURE_SAMPLES)
         bend = np.abs(np.diff(evaluate(function, x, (x[1] - x[0]) * 1e-3), 2))
         raise TabulationError(f"{error}; the function bends most sharply near "
-                              f"{float(x[1 + int(np.argmax(bend))]):.6g} (SI units): a pole or a "
+                              f"{float(x[1 + int(np.argmax(bend))]):.6g} (SI units): a pole, a jump or a "
                               f"very steep region there?") from None
 
 
