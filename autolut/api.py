@@ -70,6 +70,11 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
                 f"no range known for '{axis}'; give one, e.g. "
                 f"ranges={{'{axis}': (low, high)}} with units")))
             continue
+        try:
+            unit = brian_model.expression_unit(group_model, candidate.expression)
+        except brian_model.UnitLost as error:
+            planned.append(PlannedTable(candidate, None, f"{error}; it stays exact"))
+            continue
         function = brian_model.make_function(group, group_model, candidate.expression, axis)
         functions[len(planned)] = function
         try:
@@ -80,8 +85,7 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
                                         f"'{axis}' in [{bounds[0]!r}, {bounds[1]!r}]: {error}"))
             continue
         points_per_axis[axis] = max(points_per_axis.get(axis, 0), table.points)
-        planned.append(PlannedTable(candidate, table, "",
-                                    brian_model.expression_unit(group_model, candidate.expression)))
+        planned.append(PlannedTable(candidate, table, "", unit))
     shared = []
     for index, item in enumerate(planned):
         if item.table is not None and item.table.points != points_per_axis[item.candidate.axis]:
@@ -316,6 +320,12 @@ def optimize(group, **options):
     calls = {index: sympy.Function(name)(sympy.Symbol(planned[index].candidate.axis, real=True))
              for index, (name, _) in functions.items()}
     new_expressions = analysis.rewrite_model(group_model.model, found, calls)
+    broken = brian_model.units_preserved(group, group_model, new_expressions,
+                                         {name: lut for name, lut in functions.values()})
+    for name, error in broken.items():
+        logger.warn(f"autolut: equation '{name}' of group '{group.name}' keeps its exact "
+                    f"form: rewritten, it fails Brian2's unit check ({error})", "units_lost")
+        del new_expressions[name]
     guard = TableGuard(group, _refresher(group, group_model, planned, functions, options),
                        {name: group_model.constants[name] for name in group_model.guarded})
     saved = brian_model.rewrite_group(group, new_expressions,

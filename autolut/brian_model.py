@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import sympy
-from brian2 import BrianObject, Function
+from brian2 import BrianObject, DimensionMismatchError, Function, second
 from brian2.core.functions import DEFAULT_FUNCTIONS
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
 from brian2.core.variables import ArrayVariable, Constant, Subexpression
@@ -35,6 +35,7 @@ from brian2.equations.equations import (
     extract_constant_subexpressions,
 )
 from brian2.equations.refractory import add_refractoriness
+from brian2.equations.unitcheck import check_dimensions
 from brian2.parsing.expressions import parse_expression_dimensions
 from brian2.parsing.rendering import NumpyNodeRenderer
 from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
@@ -49,7 +50,8 @@ from . import analysis, expeuler
 from .options import Options, OptionsError
 from .targets.cpp_target import SUPPORTED_DEVICES
 
-__all__ = ["GroupModel", "read_group", "make_function", "expression_unit",
+__all__ = ["GroupModel", "read_group", "make_function", "expression_unit", "UnitLost",
+           "units_preserved",
            "rewrite_group", "restore_group", "TableGuard", "AutolutError"]
 
 logger = get_logger("autolut")
@@ -234,10 +236,37 @@ def _numpy_implementation(function: Function, group):
     return implementation.get_code(group)
 
 
+class UnitLost(ValueError):
+    """Sympy's simplification made an expression fail Brian2's unit check (``0*mV`` -> ``0``)."""
+
+
 def expression_unit(group_model: GroupModel, expression: sympy.Expr):
     """The unit of `expression`, from Brian2's own dimension analysis."""
-    return get_unit(parse_expression_dimensions(sympy_to_str(expression),
-                                                 {**DEFAULT_FUNCTIONS, **group_model.variables}))
+    try:
+        return get_unit(parse_expression_dimensions(
+            sympy_to_str(expression), {**DEFAULT_FUNCTIONS, **group_model.variables}))
+    except (DimensionMismatchError, SyntaxError, KeyError, ValueError) as error:
+        raise UnitLost(f"its unit cannot be checked once sympy simplified it ({error})") \
+            from None
+
+
+def units_preserved(group, group_model: GroupModel, new_expressions: Mapping[str, sympy.Expr],
+                    functions: Mapping[str, Function]) -> dict[str, str]:
+    """Equations whose rewritten expression fails Brian2's unit check, with the error.
+
+    Sympy drops the units of some literals (``clip(x, 0*mV, inf*mV)`` becomes
+    ``clip(x, 0, oo)``); such equations must keep their original form.
+    """
+    variables = {**DEFAULT_FUNCTIONS, **group_model.variables, **functions}
+    failures = {}
+    for name, expression in new_expressions.items():
+        eq = group.user_equations[name]
+        expected = eq.dim / second.dim if eq.type == DIFFERENTIAL_EQUATION else eq.dim
+        try:
+            check_dimensions(sympy_to_str(expression), expected, variables)
+        except (DimensionMismatchError, SyntaxError, KeyError, ValueError) as error:
+            failures[name] = str(error)
+    return failures
 
 
 @dataclasses.dataclass

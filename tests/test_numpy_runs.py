@@ -640,3 +640,20 @@ def test_defaults_come_from_brian_preferences():
         assert max(row.points for row in coarse.tabulated) < 2000
     finally:
         prefs.autolut.tolerance = 1e-6
+
+
+def test_units_lost_by_sympy_keep_the_exact_form():
+    """Sympy turns clip(x, 0*mV, inf*mV) into clip(x, 0, oo), which fails Brian2's unit
+    check: a candidate like that stays exact, and so does an equation that would only be
+    rewritten around it."""
+    from brian2 import NeuronGroup, run
+    group = NeuronGroup(2, """
+        dw/dt = (clip(w + 63*mV, 0*mV, inf*mV) + 10*mV*exp(v/(20*mV)) - w)/ms : volt
+        dtheta/dt = (-55*mV + 0.8*clip(v + 63*mV, 0*mV, inf*mV) - theta)/(5*ms) : volt
+        dv/dt = (-65*mV - v)/(10*ms) : volt""", method="euler")
+    w_equation = str(group.user_equations["w"].expr)
+    rows = {row.name: row for row in autolut.report(group).candidates}
+    assert not rows["theta"].tabulated and "unit cannot be checked" in rows["theta"].reason
+    autolut.optimize(group)
+    assert str(group.user_equations["w"].expr) == w_equation
+    run(0.1 * ms)
