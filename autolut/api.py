@@ -71,7 +71,7 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
                 f"ranges={{'{axis}': (low, high)}} with units")))
             continue
         try:
-            unit = brian_model.expression_unit(group_model, candidate.expression)
+            value_unit = brian_model.expression_unit(group_model, candidate.expression)
         except brian_model.UnitLost as error:
             planned.append(PlannedTable(candidate, None, f"{error}; it stays exact"))
             continue
@@ -85,7 +85,7 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
                                         f"'{axis}' in [{bounds[0]!r}, {bounds[1]!r}]: {error}"))
             continue
         points_per_axis[axis] = max(points_per_axis.get(axis, 0), table.points)
-        planned.append(PlannedTable(candidate, table, "", unit))
+        planned.append(PlannedTable(candidate, table, "", value_unit))
     shared = []
     for index, item in enumerate(planned):
         if item.table is not None and item.table.points != points_per_axis[item.candidate.axis]:
