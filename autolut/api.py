@@ -17,7 +17,7 @@ import functools
 from collections.abc import Mapping
 
 import sympy
-from brian2 import Network, NeuronGroup, SpatialNeuron
+from brian2 import BrianObject, Network, NeuronGroup, SpatialNeuron
 from brian2.core.namespace import get_local_namespace
 from brian2.parsing.sympytools import sympy_to_str
 
@@ -160,17 +160,19 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
                      .expression.free_symbols} & set(changed)]
             if not stale:
                 continue
-            evaluate = {index: brian_model.make_function(
-                group, group_model, planned[index].candidate.expression,
-                planned[index].candidate.axis, constants) for index in indices}
+            def evaluate(index):
+                candidate = planned[index].candidate
+                return brian_model.make_function(group, group_model, candidate.expression,
+                                                 candidate.axis, constants)
+
             low, high, points = bank.tables[0].low, bank.tables[0].high, bank.tables[0].points
-            tables = {index: (build_table(evaluate[index], low, high, points)
-                              if index in stale else planned[index].table) for index in indices}
+            tables = {index: planned[index].table for index in indices}
+            tables.update({i: build_table(evaluate(i), low, high, points) for i in stale})
             if any(tables[i].max_error > options.tolerance * tables[i].spread for i in stale):
-                points = max(tabulate(evaluate[i], low, high, options.tolerance,
+                # the whole bank moves to a grid fine enough for the new curves
+                points = max(tabulate(evaluate(i), low, high, options.tolerance,
                                       max_points=options.max_points).points for i in stale)
-                tables = {index: build_table(evaluate[index], low, high, points)
-                          for index in indices}
+                tables = {i: build_table(evaluate(i), low, high, points) for i in indices}
             bank.set_tables([tables[index] for index in indices])
             for index in indices:
                 planned[index] = dataclasses.replace(planned[index], table=tables[index])
@@ -241,9 +243,9 @@ def _unused_subexpressions(group, model: analysis.Model, found: analysis.Analysi
             - analysis.referenced_subexpressions(model, after + events, rewritten))
 
 
-def _namespace(options: Options, level: int):
-    return dict(options.namespace) if options.namespace is not None \
-        else get_local_namespace(level + 1)
+def _namespace(namespace, level: int):
+    """`namespace`, or the caller's variables `level` frames up, as ``run()`` would use."""
+    return dict(namespace) if namespace is not None else get_local_namespace(level + 1)
 
 
 def report(group, **options) -> Report:
@@ -277,7 +279,7 @@ def report(group, **options) -> Report:
     if existing is not None:
         return existing.report
     options = Options.from_keywords(**options)
-    group_model, _, planned, _ = _analyse(group, options, _namespace(options, 1))
+    group_model, _, planned, _ = _analyse(group, options, _namespace(options.namespace, 1))
     return make_report(group, planned, options, group_model)
 
 
@@ -315,7 +317,7 @@ def optimize(group, **options):
         return group
     brian_model.check_device()
     options = Options.from_keywords(**options)
-    group_model, found, planned, gates = _analyse(group, options, _namespace(options, 1))
+    group_model, found, planned, gates = _analyse(group, options, _namespace(options.namespace, 1))
     functions = build_table_functions(group, planned, group_model)
     calls = {index: sympy.Function(name)(sympy.Symbol(planned[index].candidate.axis, real=True))
              for index, (name, _) in functions.items()}
@@ -395,7 +397,7 @@ def optimized(**options):
         @functools.wraps(builder)
         def build(*args, **kwargs):
             built = builder(*args, **kwargs)
-            namespace = _namespace(Options.from_keywords(**options), 1)
+            namespace = _namespace(options.get("namespace"), 1)
             return _optimize_all(built, dict(options, namespace=namespace))
 
         return build
@@ -403,16 +405,22 @@ def optimized(**options):
     return decorate
 
 
-def _optimize_all(built, options):
-    if isinstance(built, NeuronGroup):
-        return optimize(built, **options)
+def brian_objects(built) -> list:
+    """The Brian2 objects in what a model builder returned: an object, a `Network`,
+    or tuples, lists and dicts of them (in order; anything else is skipped)."""
     if isinstance(built, Network):
-        for obj in built.objects:
-            if isinstance(obj, NeuronGroup):
-                optimize(obj, **options)
-        return built
-    if isinstance(built, (tuple, list)):
-        return type(built)(_optimize_all(item, options) for item in built)
-    if isinstance(built, dict):
-        return {key: _optimize_all(value, options) for key, value in built.items()}
+        return list(built.objects)
+    if isinstance(built, BrianObject):
+        return [built]
+    items = built.values() if isinstance(built, dict) else built
+    if isinstance(items, (tuple, list)) or isinstance(built, dict):
+        return [obj for item in items for obj in brian_objects(item)]
+    return []
+
+
+def _optimize_all(built, options):
+    """Optimize (in place) every NeuronGroup in `built`, and return `built`."""
+    for obj in brian_objects(built):
+        if isinstance(obj, NeuronGroup):
+            optimize(obj, **options)
     return built

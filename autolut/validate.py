@@ -14,12 +14,12 @@ import tempfile
 import time
 
 import numpy as np
-from brian2 import (BrianObject, Network, NeuronGroup, SpikeMonitor, StateMonitor, device,
+from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, device,
                     second, seed, set_device)
 from brian2.equations.equations import DIFFERENTIAL_EQUATION
 from brian2.units.fundamentalunits import Quantity, get_unit
 
-from .api import _optimize_all
+from .api import _optimize_all, brian_objects
 
 __all__ = ["validate", "Validation", "GroupComparison"]
 
@@ -148,7 +148,7 @@ def _run(builder, duration, optimized, target, recorded_neurons, random_seed, op
         built = builder()
         if optimized:
             _optimize_all(built, options)
-        groups = _groups(built)
+        groups = [obj for obj in brian_objects(built) if isinstance(obj, NeuronGroup)]
         monitors = {}
         for group in groups:
             variables = [eq.varname for eq in group.user_equations.values()
@@ -162,7 +162,7 @@ def _run(builder, duration, optimized, target, recorded_neurons, random_seed, op
             network = built
             network.add(recorders)
         else:
-            network = Network(_brian_objects(built), recorders)
+            network = Network(brian_objects(built), recorders)
         if standalone:
             network.run(duration)
             device.build(directory=directory)
@@ -180,35 +180,13 @@ def _run(builder, duration, optimized, target, recorded_neurons, random_seed, op
             set_device("runtime")
 
 
-def _brian_objects(built) -> list:
-    if isinstance(built, BrianObject):
-        return [built]
-    items = built.values() if isinstance(built, dict) else built
-    if isinstance(items, (tuple, list)) or isinstance(built, dict):
-        return [obj for item in items for obj in _brian_objects(item)]
-    return []
-
-
-def _groups(built) -> list:
-    if isinstance(built, NeuronGroup):
-        return [built]
-    if isinstance(built, Network):
-        return [obj for obj in built.objects if isinstance(obj, NeuronGroup)]
-    if isinstance(built, dict):
-        return _groups(list(built.values()))
-    if isinstance(built, (tuple, list)):
-        return [group for item in built for group in _groups(item)]
-    return []
-
-
 def _collect(spikes, states) -> dict:
     trains = spikes.spike_trains()
     return {"N": len(spikes.source), "trains": {i: np.asarray(t) for i, t in trains.items()},
             "units": {name: get_unit(states.variables[name].dim)
                       for name in states.record_variables},
             "traces": {name: np.asarray(getattr(states, name + "_")).copy()
-                       for name in states.record_variables},
-            "dt": float(states.clock.dt_)}
+                       for name in states.record_variables}}
 
 
 def _compare(name, exact, fast) -> GroupComparison:
