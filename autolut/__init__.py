@@ -5,7 +5,8 @@ variable (rate functions of v, Ca-gated terms...) by linearly interpolated
 tables with a measured maximum error, on the numpy, cython and cpp_standalone
 targets.
 
-See `optimize`, `report`, `restore`, `optimized` and `validate`.
+See `optimize`, `report`, `restore`, `optimized`, `validate`, `tables` and
+`range_counts`.
 """
 
 from . import expeuler  # registers method='lut_exponential_euler' with Brian2
@@ -13,7 +14,8 @@ from .api import optimize, optimized, report, restore
 from .options import Options
 from .report import Report
 from .validate import Validation, validate
+from .views import TableView, range_counts, tables
 
-__all__ = ["optimize", "optimized", "report", "restore", "validate", "Options", "Report",
-           "Validation"]
+__all__ = ["optimize", "optimized", "report", "restore", "validate", "tables", "range_counts",
+           "Options", "Report", "Validation", "TableView"]
 __version__ = "0.1.0"

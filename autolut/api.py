@@ -22,12 +22,13 @@ from brian2.core.namespace import get_local_namespace
 from brian2.parsing.sympytools import sympy_to_str
 
 from . import analysis, brian_model
-from .brian_model import GroupModel, TableGuard, logger
+from .brian_model import GroupModel, RangeCounter, TableGuard, logger
 from .expeuler import LUTExponentialEuler
-from .lutfunction import LUTFunction, TableBank
+from .lutfunction import Exact, LUTFunction, TableBank
 from .options import Options
 from .report import Report, Row
 from .tabulate import Table, TabulationError, build_table, tabulate
+from .targets.c_expression import NoCForm, c_expression
 
 __all__ = ["report", "optimize", "restore", "optimized"]
 
@@ -75,6 +76,14 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
         except brian_model.UnitLost as error:
             planned.append(PlannedTable(candidate, None, f"{error}; it stays exact"))
             continue
+        if options.out_of_range == "exact":
+            try:
+                c_expression(candidate.expression, axis, group_model.constants)
+            except NoCForm as error:
+                planned.append(PlannedTable(candidate, None, (
+                    f"out_of_range='exact' needs the exact expression as C code, but {error}; "
+                    f"out_of_range='clamp' or 'error' would tabulate it")))
+                continue
         function = brian_model.make_function(group, group_model, candidate.expression, axis)
         functions[len(planned)] = function
         try:
@@ -117,8 +126,19 @@ def make_report(group, planned: list[PlannedTable], options: Options, group_mode
     return Report(group.name, options.tolerance, tuple(rows))
 
 
-def build_table_functions(group, planned: list[PlannedTable],
-                          group_model: GroupModel) -> dict[int, tuple[str, LUTFunction]]:
+def exact_expression(group, group_model: GroupModel, candidate: analysis.Candidate,
+                     constants: Mapping[str, float]) -> Exact:
+    """The exact form of `candidate` with `constants`, for lookups outside the range."""
+    try:
+        c_code = c_expression(candidate.expression, candidate.axis, constants)
+    except NoCForm:
+        c_code = None  # only out_of_range='exact' needs it, and it checks (plan_tables)
+    return Exact(brian_model.make_function(group, group_model, candidate.expression,
+                                           candidate.axis, constants), c_code)
+
+
+def build_table_functions(group, planned: list[PlannedTable], group_model: GroupModel,
+                          options: Options) -> dict[int, tuple[str, LUTFunction]]:
     """One `TableBank` per axis and one `LUTFunction` per table, by candidate index,
     with the function's name in the namespace."""
     by_axis: dict[str, list[int]] = {}
@@ -137,8 +157,13 @@ def build_table_functions(group, planned: list[PlannedTable],
                 k += 1
                 name = f"{base}_{k}"
             taken.add(name)
-            functions[index] = (name, LUTFunction(bank, position, group_model.units[axis],
-                                                  item.unit, name=f"{group.name}_{name}*"))
+            candidate = item.candidate
+            functions[index] = (name, LUTFunction(
+                bank, position, axis, group_model.units[axis], item.unit, options.out_of_range,
+                exact_expression(group, group_model, candidate, group_model.constants),
+                description=f"{name} (from {', '.join(candidate.origins)} of group "
+                            f"'{group.name}')",
+                name=f"{group.name}_{name}*"))
     return functions
 
 
@@ -174,6 +199,9 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
                                       max_points=options.max_points).points for i in stale)
                 tables = {i: build_table(evaluate(i), low, high, points) for i in indices}
             bank.set_tables([tables[index] for index in indices])
+            for index in stale:
+                functions[index][1].exact = exact_expression(
+                    group, group_model, planned[index].candidate, constants)
             for index in indices:
                 planned[index] = dataclasses.replace(planned[index], table=tables[index])
         group_model.constants.update(changed)
@@ -315,12 +343,18 @@ def optimize(group, **options):
         logger.info(f"autolut: group '{group.name}' is already optimized; nothing to do",
                     "already_optimized")
         return group
+    if Network._globally_running:
+        raise brian_model.AutolutError(
+            f"autolut: group '{group.name}' is being simulated right now (optimize was called "
+            f"during a run, e.g. from a network_operation); optimize it before or between "
+            f"runs")
     brian_model.check_device()
     options = Options.from_keywords(**options)
     group_model, found, planned, gates = _analyse(group, options, _namespace(options.namespace, 1))
-    functions = build_table_functions(group, planned, group_model)
-    calls = {index: sympy.Function(name)(sympy.Symbol(planned[index].candidate.axis, real=True))
-             for index, (name, _) in functions.items()}
+    functions = build_table_functions(group, planned, group_model, options)
+    calls = {index: sympy.Function(name)(*(sympy.Symbol(argument, real=True)
+                                           for argument in lut.arguments))
+             for index, (name, lut) in functions.items()}
     new_expressions = analysis.rewrite_model(group_model.model, found, calls)
     broken = brian_model.units_preserved(group, group_model, new_expressions,
                                          {name: lut for name, lut in functions.values()})
@@ -330,6 +364,8 @@ def optimize(group, **options):
         del new_expressions[name]
     guard = TableGuard(group, _refresher(group, group_model, planned, functions, options),
                        {name: group_model.constants[name] for name in group_model.guarded})
+    if options.out_of_range == "clamp":
+        guard.counters = count_out_of_range(group, group_model, functions)
     saved = brian_model.rewrite_group(group, new_expressions,
                                       {name: lut for name, lut in functions.values()}, guard,
                                       _integration_method(gates, planned, functions))
@@ -343,10 +379,21 @@ def optimize(group, **options):
     return group
 
 
+def count_out_of_range(group, group_model: GroupModel, functions) -> list[RangeCounter]:
+    """One `RangeCounter` per axis with tables (``out_of_range='clamp'``)."""
+    by_axis: dict[str, list] = {}
+    for name, lut in functions.values():
+        by_axis.setdefault(lut.axis, []).append((name, lut))
+    return [RangeCounter(group, axis, luts[0][1].table.low, luts[0][1].table.high,
+                         group_model.units[axis], tuple(name for name, _ in luts))
+            for axis, luts in by_axis.items()]
+
+
 def _integration_method(gates, planned, functions):
     """The exponential-Euler method using the gate tables that could be built, or None."""
-    names = {planned[index].candidate.label: name for index, (name, _) in functions.items()}
-    configured = tuple((gate.variable, gate.axis, names[f"{gate.variable}_inf"],
+    names = {planned[index].candidate.label: f"{name}({', '.join(lut.arguments)})"
+             for index, (name, lut) in functions.items()}
+    configured = tuple((gate.variable, names[f"{gate.variable}_inf"],
                         names[f"{gate.variable}_factor"]) for gate in gates
                        if f"{gate.variable}_inf" in names and f"{gate.variable}_factor" in names)
     return LUTExponentialEuler(configured) if configured else None

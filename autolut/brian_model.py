@@ -16,6 +16,7 @@ The rest of autolut is pure (sympy and numpy); this module translates between a
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
@@ -42,17 +43,19 @@ from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
 from brian2.stateupdaters.base import StateUpdateMethod, UnsupportedEquationsException
 from brian2.stateupdaters.explicit import ExplicitStateUpdater
 from brian2.stateupdaters.exponential_euler import ExponentialEulerStateUpdater
-from brian2.units.fundamentalunits import get_unit
+from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 from brian2.utils.logger import get_logger
 from brian2.utils.stringtools import get_identifiers
 
 from . import analysis, expeuler
+from .lutfunction import OutOfRangeError
 from .options import Options, OptionsError
-from .targets.cpp_target import SUPPORTED_DEVICES
+from .targets.cpp_target import STANDALONE_ERROR_FILE, SUPPORTED_DEVICES
 
 __all__ = ["GroupModel", "read_group", "make_function", "expression_unit", "UnitLost",
            "units_preserved",
-           "rewrite_group", "restore_group", "TableGuard", "AutolutError"]
+           "rewrite_group", "restore_group", "TableGuard", "AutolutError", "RangeCounter",
+           "RangeCount"]
 
 logger = get_logger("autolut")
 
@@ -320,6 +323,8 @@ def restore_group(group, saved: _Saved) -> None:
     for key in saved.namespace_keys:
         group.namespace.pop(key, None)
     group.contained_objects.remove(saved.guard)
+    for counter in saved.guard.counters:
+        counter.remove()
     group.state_updater.method_choice = saved.method_choice
 
 
@@ -413,6 +418,7 @@ class TableGuard(BrianObject):
         self.group = group
         self.refresh = refresh
         self.constants = dict(constants)
+        self.counters: list[RangeCounter] = []  # out_of_range='clamp'
 
     def before_run(self, run_namespace):
         check_device()
@@ -430,4 +436,129 @@ class TableGuard(BrianObject):
                         f"tables that use them", "retabulate")
             self.refresh(changed)
             self.constants.update(changed)
+        if type(get_device()) is not RuntimeDevice:
+            watch_standalone_run(self.counters)
         super().before_run(run_namespace)
+
+    def after_run(self):
+        if type(get_device()) is RuntimeDevice:
+            for counter in self.counters:
+                counter.log_new_counts()
+        super().after_run()
+
+
+@dataclasses.dataclass(frozen=True)
+class RangeCount:
+    """How often an axis left its tables' range under ``out_of_range='clamp'``.
+
+    ``outside`` counts neuron-steps in which the axis was outside ``[low,
+    high]`` (in each of them, every table of the axis used its end value);
+    ``neurons`` how many neurons it happened to; ``lowest`` and ``highest``
+    the extreme values seen (None when the axis never went below / above).
+    """
+
+    group: str
+    axis: str
+    low: object
+    high: object
+    tables: tuple[str, ...]
+    outside: int
+    neurons: int
+    lowest: object
+    highest: object
+
+    def __str__(self) -> str:
+        seen = ", ".join(f"{word} {value}" for word, value in
+                         (("lowest", self.lowest), ("highest", self.highest)) if value is not None)
+        return (f"autolut: in group '{self.group}', {self.axis} was outside the table range "
+                f"[{self.low}, {self.high}] in {self.outside} neuron-steps "
+                f"({self.neurons} neurons; {seen}); tables {', '.join(self.tables)} used their "
+                f"end values there. Widen ranges={{'{self.axis}': (low, high)}} or use "
+                f"out_of_range='exact'.")
+
+
+class RangeCounter:
+    """Counts, per neuron, the steps in which an axis is outside its tables' range.
+
+    A ``run_regularly`` operation of the group (before the state update,
+    which does the lookups) keeps three per-neuron variables: the count, and
+    the lowest and highest value seen outside. Being plain Brian2 code, it
+    works on every target; the counts survive a standalone run in the
+    group's arrays.
+    """
+
+    def __init__(self, group, axis: str, low: float, high: float, unit, tables: tuple[str, ...]):
+        self.group, self.axis, self.tables, self.unit = group, axis, tables, unit
+        self.low, self.high = low * unit, high * unit
+        self.names = tuple(f"_autolut_{axis}_{what}" for what in ("outside", "lowest", "highest"))
+        outside, lowest, highest = self.names
+        dimensions = group.variables[axis].dim
+        for name, value, dtype in ((outside, 0, np.int32), (lowest, low, np.float64),
+                                   (highest, high, np.float64)):
+            if name in group.variables:
+                group.variables[name].set_value(value)  # counting starts afresh
+                continue
+            group.variables.add_array(name, size=group._N, dtype=dtype,
+                                      dimensions=DIMENSIONLESS if dtype is np.int32
+                                      else dimensions,
+                                      values=np.full(group._N, value, dtype=dtype))
+        v, low_code, high_code = axis, repr(self.low), repr(self.high)
+        self.runner = group.run_regularly(
+            f"{outside} += int(not ({v} >= {low_code} and {v} <= {high_code}))\n"
+            f"{lowest} += int({v} < {lowest})*({v} - {lowest})\n"
+            f"{highest} += int({v} > {highest})*({v} - {highest})",
+            when="before_groups", name=f"{group.name}_autolut_{axis}_range*")
+        self.reported = 0
+
+    def count(self) -> RangeCount:
+        outside, lowest, highest = (self.group.variables[name].get_value()
+                                    for name in self.names)
+        unit = self.unit
+        low_seen, high_seen = float(np.min(lowest)), float(np.max(highest))
+        return RangeCount(
+            self.group.name, self.axis, self.low, self.high, self.tables,
+            int(np.sum(outside)), int(np.count_nonzero(outside)),
+            low_seen * unit if low_seen < float(self.low) else None,
+            high_seen * unit if high_seen > float(self.high) else None)
+
+    def log_new_counts(self) -> None:
+        """Warn (through Brian2's logger) when lookups fell outside since the last warning."""
+        count = self.count()
+        if count.outside > self.reported:
+            logger.warn(str(count), "out_of_range")
+        self.reported = count.outside
+
+    def remove(self) -> None:
+        self.group.contained_objects.remove(self.runner)
+
+
+# cpp_standalone runs the simulation in device.build(), after every Python hook
+# of the run: counts are read, and a failed lookup's message is turned into an
+# exception, once the device has run the program.
+_COUNTERS_OF_THE_NEXT_BUILD: list[RangeCounter] = []
+
+
+def watch_standalone_run(counters: Iterable[RangeCounter]) -> None:
+    """Have the standalone device report `counters` and out-of-range errors after it runs."""
+    device = get_device()
+    if not getattr(device, "_autolut_watched", False):
+        run = device.run
+
+        def run_and_report(directory=None, *args, **kwargs):
+            error_file = os.path.join(directory or device.project_dir, STANDALONE_ERROR_FILE)
+            if os.path.exists(error_file):
+                os.remove(error_file)
+            try:
+                result = run(directory, *args, **kwargs)
+            except RuntimeError as failure:
+                if os.path.exists(error_file):
+                    with open(error_file) as file:
+                        raise OutOfRangeError(file.read().strip()) from failure
+                raise
+            while _COUNTERS_OF_THE_NEXT_BUILD:
+                _COUNTERS_OF_THE_NEXT_BUILD.pop().log_new_counts()
+            return result
+
+        device.run = run_and_report
+        device._autolut_watched = True
+    _COUNTERS_OF_THE_NEXT_BUILD.extend(c for c in counters if c not in _COUNTERS_OF_THE_NEXT_BUILD)

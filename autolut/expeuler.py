@@ -32,7 +32,8 @@ class LUTExponentialEuler(ExponentialEulerStateUpdater):
     Parameters
     ----------
     gates
-        ``((variable, axis, steady_state_function_name, factor_function_name), ...)``.
+        ``((variable, steady_state_call, factor_call), ...)``, the calls as Brian2
+        code (``'lut_m_inf(v)'``).
         Without gates (as registered under the name ``'lut_exponential_euler'``),
         the group is optimized by `autolut.optimize` before its first run, which
         installs a configured instance.
@@ -51,10 +52,10 @@ class LUTExponentialEuler(ExponentialEulerStateUpdater):
         # The gate updates read the old values of every variable, so they come
         # first; Brian2's code only assigns its own variables at its very end.
         lines = []
-        for variable, axis, steady_state, factor in self.gates:
-            lines += [f"_inf_{variable} = {steady_state}({axis})",
+        for variable, steady_state, factor in self.gates:
+            lines += [f"_inf_{variable} = {steady_state}",
                       f"_{variable} = _inf_{variable} + ({variable} - _inf_{variable})"
-                      f"*{factor}({axis})"]
+                      f"*{factor}"]
         lines += brian_code.splitlines()
         lines += [f"{variable} = _{variable}" for variable, *_ in self.gates]
         return "\n".join(lines)

@@ -18,6 +18,9 @@ Brian2 loads its array once per generated file however many curves use it.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import numpy as np
 from brian2 import Function, Quantity
 from brian2.core.names import Nameable
@@ -25,7 +28,7 @@ from brian2.core.names import Nameable
 from .tabulate import Table
 from .targets import cpp_target, cython_target, numpy_target
 
-__all__ = ["TableBank", "LUTFunction", "TARGETS"]
+__all__ = ["TableBank", "LUTFunction", "Exact", "OutOfRangeError", "TARGETS"]
 
 #: Code-generation targets and the module that implements tables for each.
 TARGETS = {"numpy": numpy_target, "cython": cython_target, "cpp": cpp_target}
@@ -78,6 +81,20 @@ class TableBank(Function, Nameable):
         return 2 * len(self.tables)
 
 
+@dataclasses.dataclass(frozen=True)
+class Exact:
+    """The exact expression a table replaces, for lookups outside its range:
+    `evaluate` maps axis values (SI) to values (numpy target), `c_code` is a C
+    expression of ``x`` (cython and cpp_standalone; None without C form)."""
+
+    evaluate: Callable[[np.ndarray], np.ndarray]
+    c_code: str | None
+
+
+class OutOfRangeError(RuntimeError):
+    """A table was looked up outside its range under ``out_of_range='error'``."""
+
+
 class LUTFunction(Function, Nameable):
     """Curve `index` of a `TableBank`, callable from Brian2 code as ``name(x)``.
 
@@ -85,19 +102,32 @@ class LUTFunction(Function, Nameable):
     ----------
     bank, index
         The bank holding the table, and the curve's position in it.
-    arg_unit, return_unit
-        Units of the axis and of the function values.
+    axis, arg_unit, return_unit
+        The axis variable's name and unit, and the unit of the function values.
+    policy
+        What a lookup outside the range does: ``'clamp'`` (end value),
+        ``'exact'`` (evaluates `exact`) or ``'error'`` (ends the run; the
+        function then takes the neuron index as a second argument,
+        ``name(x, i)``).
+    exact
+        The exact expression, for ``'exact'``; replaced when tables are rebuilt.
+    description
+        The table's name in the group's code and where it comes from (equation
+        and group), for messages.
     name
         Unique name (a trailing ``*`` picks the next free one).
     """
 
-    def __init__(self, bank: TableBank, index: int, arg_unit, return_unit,
-                 name: str = "autolut*"):
+    def __init__(self, bank: TableBank, index: int, axis: str, arg_unit, return_unit,
+                 policy: str, exact: Exact, description: str, name: str = "autolut*"):
         Nameable.__init__(self, name=name)
-        self.bank, self.index = bank, index
-        self._return_unit = return_unit
-        Function.__init__(self, pyfunc=self._call_with_units, arg_units=[arg_unit],
-                          return_unit=return_unit, arg_types=["float"],
+        self.bank, self.index, self.axis = bank, index, axis
+        self.policy, self.exact, self.description = policy, exact, description
+        self._arg_unit, self._return_unit = arg_unit, return_unit
+        with_neuron = policy == "error"
+        Function.__init__(self, pyfunc=self._call_with_units,
+                          arg_units=[arg_unit] + [1] * with_neuron, return_unit=return_unit,
+                          arg_types=["float"] + ["integer"] * with_neuron,
                           return_type="float", stateless=True)
         for target, module in TARGETS.items():
             self.implementations.add_dynamic_implementation(target, **module.implementation(self))
@@ -111,8 +141,34 @@ class LUTFunction(Function, Nameable):
         """Position of this curve's value within a row of the bank."""
         return 2 * self.index
 
-    def _call_with_units(self, x):
-        values = numpy_target.interpolate(np.asarray(x), self.table.low,
-                                          self.table.inverse_step, self.bank.array,
-                                          self.bank.stride, self.offset)
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """The names the function is called with in Brian2 code."""
+        return (self.axis, "i") if self.policy == "error" else (self.axis,)
+
+    @property
+    def display_unit(self) -> tuple[float, str]:
+        """Scale and name of the unit in which messages show axis values."""
+        unit = (self.table.high * self._arg_unit).get_best_unit() \
+            if isinstance(self._arg_unit, Quantity) and not self._arg_unit.is_dimensionless \
+            else None
+        return (float(unit), str(unit)) if unit is not None else (1.0, "")
+
+    def out_of_range_error_text(self, value: str, neuron: str) -> str:
+        """The message of a lookup outside the range (value and neuron as given)."""
+        scale, unit = self.display_unit
+        return (f"autolut: table {self.description} was looked up at "
+                f"{self.axis} = {value} for neuron {neuron}, outside its range "
+                f"[{self.table.low / scale:g}, {self.table.high / scale:g}] {unit} "
+                f"(out_of_range='error'). Widen the range with ranges={{'{self.axis}': "
+                f"(low, high)}}, or use out_of_range='exact'.")
+
+    def out_of_range_error(self, value: float, neuron: int) -> OutOfRangeError:
+        scale, unit = self.display_unit
+        return OutOfRangeError(self.out_of_range_error_text(f"{value / scale:.6g} {unit}",
+                                                            str(int(neuron))))
+
+    def _call_with_units(self, x, neuron=0):
+        values = numpy_target.implementation(self)["code"](None)(
+            *((np.asarray(x),) + ((neuron,) if self.policy == "error" else ())))
         return Quantity(values, dim=getattr(self._return_unit, "dim", None))

@@ -12,7 +12,8 @@ from brian2.units.fundamentalunits import get_dimensions, have_same_dimensions
 from .analysis import DEFAULT_MIN_COST
 from .tabulate import DEFAULT_MAX_POINTS
 
-__all__ = ["Options", "OptionsError", "DEFAULT_TOLERANCE", "DEFAULT_VOLTAGE_RANGE"]
+__all__ = ["Options", "OptionsError", "DEFAULT_TOLERANCE", "DEFAULT_VOLTAGE_RANGE",
+           "OUT_OF_RANGE_POLICIES"]
 
 #: Maximum interpolation error of every table, relative to the spread (max - min)
 #: of the tabulated function over its range. Chosen so that the Hodgkin–Huxley
@@ -24,6 +25,13 @@ DEFAULT_TOLERANCE = 1e-6
 #: below any potassium reversal potential to above any sodium spike peak of the
 #: models in tests/ (the peaks reach about +50 mV).
 DEFAULT_VOLTAGE_RANGE = (-120 * mV, 80 * mV)
+
+#: What a lookup outside its table's range does, safest first: ``'exact'``
+#: evaluates the exact expression there (never wrong, only slower outside the
+#: range), ``'clamp'`` uses the end value and counts such lookups (reported
+#: after the run), ``'error'`` ends the run naming table, variable, value and
+#: neuron.
+OUT_OF_RANGE_POLICIES = ("exact", "clamp", "error")
 
 
 prefs.register_preferences(
@@ -37,6 +45,12 @@ prefs.register_preferences(
     integration_tables=BrianPreference(
         default=True,
         docs="Whether exponential-Euler groups get tabulated steady states and step factors."),
+    out_of_range=BrianPreference(
+        default="exact",
+        validator=lambda x: x in OUT_OF_RANGE_POLICIES,
+        docs="What a lookup outside its table's range does: 'exact' (evaluate the exact "
+             "expression), 'clamp' (end value, counted and reported after the run) or "
+             "'error' (end the run)."),
     max_points=BrianPreference(
         default=DEFAULT_MAX_POINTS,
         validator=lambda x: isinstance(x, int) and x >= 2,
@@ -78,6 +92,14 @@ class Options:
         Largest table allowed (per table); larger ones are refused.
     min_cost
         Expressions cheaper than this (rough operation count) stay exact.
+    out_of_range
+        What a lookup outside the table's range does: ``'exact'`` (default:
+        the exact expression is evaluated there, so a table is never wrong,
+        only slower outside its range), ``'clamp'`` (the end value is used;
+        the run counts such lookups per axis and reports the count and the
+        lowest and highest value seen through Brian2's logger) or ``'error'``
+        (the run stops with an error naming the table, the variable, the
+        value and the neuron index).
     integration_tables
         For groups integrated with exponential Euler: tabulate the steady state
         ``x_inf`` and the step factor ``exp(A*dt)`` of every gate
@@ -93,6 +115,7 @@ class Options:
     max_points: int = DEFAULT_MAX_POINTS
     min_cost: int = DEFAULT_MIN_COST
     integration_tables: bool = True
+    out_of_range: str = "exact"
 
     @classmethod
     def from_keywords(cls, **keywords) -> Options:
@@ -103,7 +126,7 @@ class Options:
                 f"autolut: unknown option(s) {', '.join(sorted(unknown))}; the options are "
                 f"{', '.join(f.name for f in dataclasses.fields(cls))}")
         defaults = {name: prefs[f"autolut.{name}"]
-                    for name in ("tolerance", "integration_tables", "max_points")}
+                    for name in ("tolerance", "integration_tables", "max_points", "out_of_range")}
         options = cls(**{**defaults, **keywords})
         if isinstance(options.exclude, str):
             options = dataclasses.replace(options, exclude=frozenset([options.exclude]))
@@ -113,6 +136,10 @@ class Options:
         if not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1:
             raise OptionsError(f"autolut: tolerance must be a number between 0 and 1 "
                                f"(relative error), not {tolerance!r}")
+        if options.out_of_range not in OUT_OF_RANGE_POLICIES:
+            raise OptionsError(f"autolut: out_of_range must be one of "
+                               f"{', '.join(map(repr, OUT_OF_RANGE_POLICIES))}, "
+                               f"not {options.out_of_range!r}")
         for name, value in options.ranges.items():
             if not (isinstance(value, (tuple, list)) and len(value) == 2):
                 raise OptionsError(f"autolut: ranges['{name}'] must be a pair (low, high) "

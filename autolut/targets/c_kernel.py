@@ -1,28 +1,42 @@
-"""The C lookup kernel shared by the cython and cpp_standalone targets.
+"""The C code shared by the cython and cpp_standalone targets.
 
-Both targets run the *same* C function, so they agree to the last bit with
+Both targets run the *same* C functions, so they agree to the last bit with
 each other (and with the numba kernel under strict floating-point flags).
-The helper is a Brian2 `Function` of its own that every table function lists
-as a dependency: Brian2 then emits it once per generated file, however many
-tables the file uses.
+
+* `function_source` writes one table's function, with its out-of-range
+  policy: ``'clamp'`` is the bare lookup; ``'exact'`` evaluates the exact
+  expression (printed by `c_expression`) for a value outside the range;
+  ``'error'`` calls the target's failure code with a message naming the table,
+  the variable, the value and the neuron.
 
 The lookup has no division and no branch: the grid constants, the row stride
 and the curve's offset are literals in each table's code (so the compiler folds
 them, and lookups of several tables on the same axis share ``u``, ``i`` and
 ``f`` after inlining), one clamp written as two selects, one float-to-int
 conversion, and a value and slope stored side by side (two loads from one
-cache line, one fused multiply-add).
+cache line, one fused multiply-add). The policies add one well-predicted
+branch on the axis value.
 """
 
 from __future__ import annotations
 
-from brian2 import Function
+from collections.abc import Callable
 
-__all__ = ["HELPER_NAME", "HELPER", "C_SOURCE", "call"]
+from .c_expression import SUPPORT_CODE
+
+__all__ = ["HELPER_NAME", "KERNEL", "call", "function_source", "cython_extern"]
 
 HELPER_NAME = "autolut_interpolate"
 
-C_SOURCE = f"""
+# Every table function carries the kernel, guarded, so that a generated file
+# holds it once and before its first use (Cython emits the verbatim C of
+# function dependencies after the functions that need them).
+KERNEL = f"""
+#ifndef AUTOLUT_KERNEL
+#define AUTOLUT_KERNEL
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 static inline double {HELPER_NAME}(const double x, const double low, const double inverse_step,
                                    const double last, const double* packed,
                                    const int stride, const int offset)
@@ -34,29 +48,61 @@ static inline double {HELPER_NAME}(const double x, const double low, const doubl
     const double* row = packed + stride*i + offset;
     return row[0] + (u - i) * row[1];
 }}
+{SUPPORT_CODE}
+#endif
 """
 
-CYTHON_SOURCE = f'''
-cdef extern from *:
-    """
-    {C_SOURCE.replace(chr(10), chr(10) + "    ")}
-    """
-    double {HELPER_NAME}(double x, double low, double inverse_step, double last,
-                         const double* packed, int stride, int offset) noexcept nogil
-'''
+
+def cython_extern(c_code: str, declarations: str) -> str:
+    """Cython code making the C functions of `c_code` callable as `declarations`."""
+    indented = c_code.replace("\n", "\n    ")
+    return f'cdef extern from *:\n    """\n    {indented}\n    """\n    {declarations}\n'
 
 
-def _not_callable(*args):
-    raise NotImplementedError(f"{HELPER_NAME} only exists in generated code")
-
-
-HELPER = Function(_not_callable, arg_units=[None] * 7, return_unit=1, stateless=True)
-HELPER.implementations.add_implementation("cpp", code=C_SOURCE, name=HELPER_NAME)
-HELPER.implementations.add_implementation("cython", code=CYTHON_SOURCE, name=HELPER_NAME)
-
-
-def call(x: str, lut) -> str:
-    """C expression looking up `x` in table function `lut` (grid constants as literals)."""
+def call(x: str, lut, packed: str | None = None) -> str:
+    """C expression looking up `x` in table function `lut` (grid constants as literals);
+    the table array is `packed`, by default the bank's namespace array."""
     table, bank = lut.table, lut.bank
+    packed = packed or f"_namespace{bank.key}"
     return (f"{HELPER_NAME}({x}, {float(table.low)!r}, {float(table.inverse_step)!r}, "
-            f"{float(table.points - 1)!r}, _namespace{bank.key}, {bank.stride}, {lut.offset})")
+            f"{float(table.points - 1)!r}, {packed}, {bank.stride}, {lut.offset})")
+
+
+def function_source(lut, fail: Callable[[str], str], name: str | None = None,
+                    packed: str | None = None) -> str:
+    """C source of table function `lut` under its out-of-range policy.
+
+    `fail` turns a C expression of the error message (a ``char*``) into the
+    statements that end the run on the target. `name` and `packed` (a
+    parameter ``const double* packed`` instead of the bank's namespace array)
+    serve targets that cannot name the array in C.
+    """
+    table = lut.table
+    parameters = ["const double x"] + (["const double* packed"] if packed else []) \
+        + (["const int neuron"] if lut.policy == "error" else [])
+    head = KERNEL + f"static inline double {name or lut.name}({', '.join(parameters)})\n{{\n"
+    inside = f"(x >= {float(table.low)!r} && x <= {float(table.high)!r})"  # false for NaN
+    lookup = f"    return {call('x', lut, packed and 'packed')};\n}}\n"
+    if lut.policy == "clamp":
+        return head + lookup
+    if lut.policy == "exact":
+        return (head + f"    if (__builtin_expect(!{inside}, 0))\n"
+                       f"        return {lut.exact.c_code};\n" + lookup)
+    scale, unit = lut.display_unit
+    template = lut.out_of_range_error_text("%.6g " + unit, "%d")
+    return (head + f"    if (__builtin_expect(!{inside}, 0)) {{\n"
+                   f"        char message[1024];\n"
+                   f"        snprintf(message, sizeof message, {_c_literal(template)}, "
+                   f"x / {scale!r}, neuron);\n"
+                   f"        {fail('message')}\n    }}\n" + lookup)
+
+
+def _c_text(text: str) -> str:
+    """`text` as plain ASCII (unit names such as µM)."""
+    return text.replace("µ", "u").replace("μ", "u").encode("ascii", "replace").decode()
+
+
+def _c_literal(template: str) -> str:
+    """A C string literal of a printf template (only %.6g and %d are placeholders)."""
+    fixed = _c_text(template).replace("%", "%%").replace("%%.6g", "%.6g").replace("%%d", "%d")
+    return '"' + fixed.replace("\\", "\\\\").replace('"', '\\"') + '"'

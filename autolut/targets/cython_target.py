@@ -1,10 +1,16 @@
-"""The cython target: a ``cdef inline ... noexcept nogil`` wrapper around the C kernel.
+"""The cython target: the C function of `c_kernel`, behind a Cython wrapper.
 
-``noexcept nogil`` and the C helper keep the lookup free of Python-level work
-per call (no exception check, no bounds check, no Python division semantics),
-so it compiles to the same inlined C as on cpp_standalone. The table bank is a
-Function namespace array, loaded from the code object's namespace on every run:
-new values need no recompile, a new grid changes the literals and recompiles.
+The lookup is C code in a ``cdef extern`` block; a ``cdef inline`` wrapper
+passes it the table bank's array (a Cython global that C code cannot name).
+Declared ``noexcept nogil``, the lookup has no Python-level work per call (no
+exception check, no bounds check, no Python division semantics): the same
+inlined C as on cpp_standalone. The table bank is a Function namespace array,
+loaded from the code object's namespace on every run: new values need no
+recompile, a new grid changes the literals and recompiles.
+
+With ``out_of_range='error'`` a lookup outside the range sets a Python
+``RuntimeError`` and returns -1; the function is declared ``except? -1`` so
+that Cython checks for the error only when -1 comes back.
 """
 
 from __future__ import annotations
@@ -14,11 +20,25 @@ from . import c_kernel
 __all__ = ["implementation"]
 
 
+def _fail(message: str) -> str:
+    return f"PyErr_SetString(PyExc_RuntimeError, {message}); return -1.0;"
+
+
 def implementation(lut):
     def code(owner):
-        return (f"cdef inline double {lut.name}(double x) noexcept nogil:\n"
-                f"    return {c_kernel.call('x', lut)}\n")
+        inner = f"{lut.name}_lookup"
+        packed = f"_namespace{lut.bank.key}"
+        if lut.policy == "error":
+            signature, flags, call = "(double x, int neuron)", "except? -1.0", "(x, PACKED, neuron)"
+            declaration = f"double {inner}(double x, const double* packed, int neuron) {flags}"
+        else:
+            signature, flags, call = "(double x)", "noexcept nogil", "(x, PACKED)"
+            declaration = f"double {inner}(double x, const double* packed) {flags}"
+        source = c_kernel.function_source(lut, _fail, name=inner, packed="packed")
+        return (c_kernel.cython_extern(source, declaration)
+                + f"cdef inline double {lut.name}{signature} {flags}:\n"
+                  f"    return {inner}{call.replace('PACKED', packed)}\n")
 
     # The table array comes with the bank, a dependency: loaded once per file.
     return dict(code=code, name=lut.name, namespace=lambda owner: {},
-                dependencies={c_kernel.HELPER_NAME: c_kernel.HELPER, lut.bank.name: lut.bank})
+                dependencies={lut.bank.name: lut.bank})

@@ -6,7 +6,10 @@ explicitly matters: Brian2's default wrapper re-attaches units on every call
 and costs ~77 µs per call even for one neuron.
 
 One kernel serves every table (the table is an argument), so numba compiles it
-once per process (and caches it on disk).
+once per process (and caches it on disk). It also counts the values outside
+the table's range, so that the out-of-range policies cost nothing while every
+value is inside: only then are the values outside located, and evaluated
+exactly (``'exact'``) or reported (``'error'``).
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ __all__ = ["interpolate", "implementation"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _interpolate_into(x, low, inverse_step, packed, stride, offset, out):
+def _interpolate_into(x, low, high, inverse_step, packed, stride, offset, out):
     last = packed.size // stride - 1
+    outside = 0
     for k in range(x.size):
         # The same operations, in the same order, as the C kernel (c_kernel.py).
         u = (x[k] - low) * inverse_step
@@ -28,6 +32,19 @@ def _interpolate_into(x, low, inverse_step, packed, stride, offset, out):
         i = int(u)
         row = stride * i + offset
         out[k] = packed[row] + (u - i) * packed[row + 1]
+        if not (x[k] >= low and x[k] <= high):  # NaN counts as outside
+            outside += 1
+    return outside
+
+
+def _lookup(x, low, inverse_step, packed, stride, offset):
+    """Values (flat) and how many of them fell outside the range."""
+    flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+    out = np.empty_like(flat)
+    high = low + (packed.size // stride - 1) / inverse_step
+    outside = _interpolate_into(flat, float(low), float(high), float(inverse_step), packed,
+                                stride, offset, out)
+    return flat, out, outside
 
 
 def interpolate(x, low: float, inverse_step: float, packed: np.ndarray, stride: int = 2,
@@ -43,24 +60,36 @@ def interpolate(x, low: float, inverse_step: float, packed: np.ndarray, stride: 
     >>> interpolate(np.array([0.5, 1.25, 9.0]), 0.0, 1.0, pack(np.array([0.0, 1.0, 4.0])))
     array([0.5 , 1.75, 4.  ])
     """
-    x = np.asarray(x, dtype=np.float64)
-    flat = np.ascontiguousarray(x).reshape(-1)
-    out = np.empty_like(flat)
-    _interpolate_into(flat, float(low), float(inverse_step), packed, stride, offset, out)
-    return out.reshape(x.shape) if x.shape else out[0]
+    shape = np.shape(x)
+    _, out, _ = _lookup(x, low, inverse_step, packed, stride, offset)
+    return out.reshape(shape) if shape else out[0]
 
 
 def implementation(lut):
-    """Dynamic implementation of `lut` for Brian2's numpy code objects."""
+    """Dynamic implementation of `lut` for Brian2's numpy code objects, per its
+    out-of-range policy (see `autolut.lutfunction.LUTFunction`)."""
 
     def code(owner):
         table, bank = lut.table, lut.bank
-        low, inverse_step, array = table.low, table.inverse_step, bank.array
-        stride, offset = bank.stride, lut.offset
+        grid = (table.low, table.inverse_step, bank.array, bank.stride, lut.offset)
+        policy, exact = lut.policy, lut.exact.evaluate
 
         def lookup(x):
-            return interpolate(x, low, inverse_step, array, stride, offset)
+            shape = np.shape(x)
+            flat, out, outside = _lookup(x, *grid)
+            if outside and policy == "exact":
+                where = ~((flat >= table.low) & (flat <= table.high))
+                out[where] = exact(flat[where])
+            return out.reshape(shape) if shape else out[0]
 
-        return lookup
+        def lookup_or_fail(x, neuron):
+            shape = np.shape(x)
+            flat, out, outside = _lookup(x, *grid)
+            if outside:
+                k = int(np.flatnonzero(~((flat >= table.low) & (flat <= table.high)))[0])
+                raise lut.out_of_range_error(flat[k], np.broadcast_to(neuron, shape).flat[k])
+            return out.reshape(shape) if shape else out[0]
+
+        return lookup_or_fail if policy == "error" else lookup
 
     return dict(code=code, namespace=None)

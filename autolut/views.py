@@ -1,0 +1,109 @@
+"""Read-only views of an optimized group: its tables, and the lookups that fell outside them.
+
+Examples
+--------
+>>> from brian2 import NeuronGroup, mV, ms
+>>> import autolut
+>>> group = autolut.optimize(NeuronGroup(1, '''dv/dt = (-65*mV - v)/(10*ms) : volt
+...                                            dm/dt = (1 - m)*exp(v/(20*mV))/ms - m/ms : 1'''))
+>>> table = autolut.tables(group)[0]
+>>> table.name, table.variable, table.grid[0], table.relative_error <= 1e-6
+('lut_m', 'v', -120. * mvolt, True)
+>>> x = [-70, 0, 30]*mV
+>>> bool(max(abs(table.lookup(x) - table.exact(x))) <= table.max_error)
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from brian2 import Quantity
+
+from .brian_model import RangeCount
+from .tabulate import grid
+
+__all__ = ["TableView", "tables", "range_counts"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TableView:
+    """One table of an optimized group, with the exact function it replaces.
+
+    Attributes
+    ----------
+    name
+        The table function's name in the group's equations (``lut_m_inf``).
+    origins
+        The equations the tabulated expression comes from.
+    expression
+        The tabulated expression, as Brian2 code.
+    variable
+        The axis variable.
+    grid, values
+        Grid points and table values, with units.
+    max_error, relative_error
+        The measured maximum interpolation error (with units, and relative to
+        the function's spread over the range).
+    """
+
+    name: str
+    origins: tuple[str, ...]
+    expression: str
+    variable: str
+    grid: Quantity
+    values: Quantity
+    max_error: Quantity
+    relative_error: float
+    _function: object = dataclasses.field(repr=False, compare=False)
+
+    def lookup(self, x) -> Quantity:
+        """The interpolated values at `x`, as the simulation sees them (out-of-range
+        policy included)."""
+        return self._function._call_with_units(np.asarray(x, dtype=float))
+
+    def exact(self, x) -> Quantity:
+        """The exact expression at `x`."""
+        values = self._function.exact.evaluate(np.asarray(x, dtype=float))
+        return Quantity(values, dim=self.values.dim)
+
+
+def _optimization(group):
+    optimization = getattr(group, "_autolut", None)
+    if optimization is None:
+        raise ValueError(f"autolut: group '{getattr(group, 'name', group)}' is not optimized; "
+                         f"call autolut.optimize(group) first")
+    return optimization
+
+
+def tables(group) -> tuple[TableView, ...]:
+    """The tables of an optimized group, in the order of its report.
+
+    Raises
+    ------
+    ValueError
+        If `group` was not optimized.
+    """
+    optimization = _optimization(group)
+    views = []
+    rows = [row for row in optimization.report.candidates if row.tabulated]
+    for row, index in zip(rows, sorted(optimization.functions)):  # both in candidate order
+        name, function = optimization.functions[index]
+        table = function.table
+        unit = row.step / table.step
+        views.append(TableView(
+            name, tuple(row.name.split(", ")), row.expression, function.axis,
+            grid(table.low, table.high, table.points) * unit,
+            Quantity(table.values, dim=row.max_error.dim), row.max_error,
+            row.relative_error, function))
+    return tuple(views)
+
+
+def range_counts(group) -> tuple[RangeCount, ...]:
+    """Lookups outside the table ranges so far, per axis (``out_of_range='clamp'``).
+
+    Empty for the other policies. On cpp_standalone, available after
+    ``device.build()``.
+    """
+    return tuple(counter.count() for counter in _optimization(group).saved.guard.counters)
