@@ -468,13 +468,18 @@ class RangeCount:
     highest: object
 
     def __str__(self) -> str:
-        seen = ", ".join(f"{word} {value}" for word, value in
+        unit = self.high.get_best_unit() if float(self.high) else self.low.get_best_unit()
+
+        def show(value):
+            return f"{float(value / unit):.6g} {unit}"
+
+        seen = ", ".join(f"{word} {show(value)}" for word, value in
                          (("lowest", self.lowest), ("highest", self.highest)) if value is not None)
         return (f"autolut: in group '{self.group}', {self.axis} was outside the table range "
-                f"[{self.low}, {self.high}] in {self.outside} neuron-steps "
-                f"({self.neurons} neurons; {seen}); tables {', '.join(self.tables)} used their "
-                f"end values there. Widen ranges={{'{self.axis}': (low, high)}} or use "
-                f"out_of_range='exact'.")
+                f"[{float(self.low / unit):g}, {float(self.high / unit):g}] {unit} in "
+                f"{self.outside} neuron-steps ({self.neurons} neurons; {seen}); tables "
+                f"{', '.join(self.tables)} used their end values there. Widen "
+                f"ranges={{'{self.axis}': (low, high)}} or use out_of_range='exact'.")
 
 
 class RangeCounter:
