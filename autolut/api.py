@@ -27,7 +27,7 @@ from .expeuler import LUTExponentialEuler
 from .lutfunction import Exact, LUTFunction, TableBank
 from .options import Options
 from .report import Report, Row
-from .tabulate import Table, TabulationError, build_table, tabulate
+from .tabulate import Table, TabulationError, on_grid_of, shared_grid, tabulate
 from .targets.c_expression import NoCForm, c_expression
 
 __all__ = ["report", "optimize", "restore", "optimized"]
@@ -59,7 +59,7 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
     A shared grid (the finest any table of the axis needs) lets the compiler
     compute the index once for all lookups of the same axis value.
     """
-    planned, points_per_axis, functions = [], {}, {}
+    planned, tables_per_axis, functions = [], {}, {}
     for candidate in found.candidates:
         if not candidate.tabulatable:
             planned.append(PlannedTable(candidate, None, candidate.reason))
@@ -93,16 +93,20 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
             planned.append(PlannedTable(candidate, None, f"cannot be tabulated over "
                                         f"'{axis}' in [{bounds[0]!r}, {bounds[1]!r}]: {error}"))
             continue
-        points_per_axis[axis] = max(points_per_axis.get(axis, 0), table.points)
+        tables_per_axis.setdefault(axis, []).append(table)
         planned.append(PlannedTable(candidate, table, "", value_unit))
+    grids = {axis: shared_grid(tables) for axis, tables in tables_per_axis.items()}
     shared = []
     for index, item in enumerate(planned):
-        if item.table is not None and item.table.points != points_per_axis[item.candidate.axis]:
-            item = dataclasses.replace(item, table=build_table(
-                functions[index], item.table.low, item.table.high,
-                points_per_axis[item.candidate.axis]))
+        if item.table is not None and not _same_grid(item.table, grids[item.candidate.axis]):
+            item = dataclasses.replace(item, table=on_grid_of(functions[index],
+                                                              grids[item.candidate.axis]))
         shared.append(item)
     return shared
+
+
+def _same_grid(table: Table, other: Table) -> bool:
+    return (table.points, table.intervals) == (other.points, other.intervals)
 
 
 def make_report(group, planned: list[PlannedTable], options: Options, group_model) -> Report:
@@ -122,7 +126,8 @@ def make_report(group, planned: list[PlannedTable], options: Options, group_mode
             max_error=table.max_error * item.unit if table else None,
             relative_error=table.relative_error if table else None,
             tolerance=options.tolerance, cost=candidate.cost,
-            tabulated=table is not None, reason=item.reason))
+            tabulated=table is not None, reason=item.reason,
+            segments=len(table.intervals) if table and table.intervals else 1))
     return Report(group.name, options.tolerance, tuple(rows))
 
 
@@ -190,14 +195,15 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
                 return brian_model.make_function(group, group_model, candidate.expression,
                                                  candidate.axis, constants)
 
-            low, high, points = bank.tables[0].low, bank.tables[0].high, bank.tables[0].points
+            first = bank.tables[0]
             tables = {index: planned[index].table for index in indices}
-            tables.update({i: build_table(evaluate(i), low, high, points) for i in stale})
+            tables.update({i: on_grid_of(evaluate(i), first) for i in stale})
             if any(tables[i].max_error > options.tolerance * tables[i].spread for i in stale):
                 # the whole bank moves to a grid fine enough for the new curves
-                points = max(tabulate(evaluate(i), low, high, options.tolerance,
-                                      max_points=options.max_points).points for i in stale)
-                tables = {i: build_table(evaluate(i), low, high, points) for i in indices}
+                finer = shared_grid([first] + [
+                    tabulate(evaluate(i), first.low, first.high, options.tolerance,
+                             max_points=options.max_points) for i in stale])
+                tables = {i: on_grid_of(evaluate(i), finer) for i in indices}
             bank.set_tables([tables[index] for index in indices])
             for index in stale:
                 functions[index][1].exact = exact_expression(

@@ -25,7 +25,7 @@ import numpy as np
 from brian2 import Function, Quantity
 from brian2.core.names import Nameable
 
-from .tabulate import Table
+from .tabulate import Table, layout
 from .targets import cpp_target, cython_target, numpy_target
 
 __all__ = ["TableBank", "LUTFunction", "Exact", "OutOfRangeError", "TARGETS"]
@@ -44,7 +44,7 @@ class TableBank(Function, Nameable):
     Parameters
     ----------
     tables
-        Tables on the same grid (same ``low``, ``high`` and ``points``).
+        Tables on the same grid (same ``low``, ``high``, ``points`` and ``intervals``).
     name
         Unique name (a trailing ``*`` picks the next free one).
     """
@@ -66,12 +66,11 @@ class TableBank(Function, Nameable):
     def set_tables(self, tables: list[Table]) -> None:
         """Use `tables` from the next run on (a new array version with its own key)."""
         first = tables[0]
-        if any((t.low, t.high, t.points) != (first.low, first.high, first.points)
-               for t in tables):
+        if any((t.low, t.high, t.points, t.intervals)
+               != (first.low, first.high, first.points, first.intervals) for t in tables):
             raise ValueError("the tables of a bank must share one grid")
         self.tables = list(tables)
-        self.array = np.ascontiguousarray(
-            np.stack([table.packed.reshape(-1, 2) for table in tables], axis=1).reshape(-1))
+        self.array = layout([table.values for table in tables], first.intervals)
         self.key = f"{self.name}_v{len(self._versions)}_values"
         self._versions[self.key] = self.array
 

@@ -18,7 +18,9 @@ class Row:
 
     ``low``, ``high``, ``step`` and ``max_error`` are Brian2 quantities (None
     for candidates that got no table); ``relative_error`` is ``max_error``
-    divided by the spread of the function over the range.
+    divided by the spread of the function over the range. ``segments`` is 1
+    for a uniform grid; a piecewise-uniform grid has that many equal segments,
+    each with its own step, and ``step`` is the smallest of them.
     """
 
     name: str
@@ -35,6 +37,7 @@ class Row:
     cost: int
     tabulated: bool
     reason: str
+    segments: int = 1
 
     @property
     def saved_operations(self) -> int:
@@ -90,8 +93,10 @@ class Report:
         rows = [header]
         for row in self.candidates:
             if row.tabulated or row.points:
-                cells = (f"[{_short(row.low)}, {_short(row.high)}]", _short(row.step),
-                         str(row.points), f"{row.nbytes / 1024:.1f} KiB", _short(row.max_error),
+                cells = (f"[{_short(row.low)}, {_short(row.high)}]",
+                         _short(row.step) + (" (smallest)" if row.segments > 1 else ""),
+                         str(row.points) + (f" in {row.segments} segments"
+                                            if row.segments > 1 else ""), f"{row.nbytes / 1024:.1f} KiB", _short(row.max_error),
                          f"{row.relative_error:.1e}")
             else:
                 cells = ("", "", "", "", "", "")

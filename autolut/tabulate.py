@@ -27,7 +27,8 @@ import numpy as np
 from .targets.numpy_target import interpolate
 
 __all__ = ["Table", "TabulationError", "tabulate", "required_step", "evaluate",
-           "measure_error", "build_table", "DEFAULT_MAX_POINTS"]
+           "measure_error", "build_table", "on_grid_of", "shared_grid", "grid", "layout",
+           "lookup", "DEFAULT_MAX_POINTS", "SEGMENTS"]
 
 Function = Callable[[np.ndarray], np.ndarray]
 
@@ -38,6 +39,14 @@ _CURVATURE_SAMPLES = 4097
 # Points measured inside every grid interval (besides its two grid points).
 _MEASURE_FRACTIONS = (0.25, 0.5, 0.75)
 _MAX_REFINEMENTS = 8
+#: Segments of a piecewise-uniform grid: each has its own step, and a lookup
+#: finds its segment and its interval in it with two multiplications (O(1)).
+SEGMENTS = 64
+# A piecewise-uniform grid is tried for functions whose uniform grid needs more
+# points than this, and chosen if it needs at least _SEGMENTED_GAIN times fewer
+# points (it costs a few more operations per lookup).
+_SEGMENTED_FROM_POINTS = 4096
+_SEGMENTED_GAIN = 4
 
 
 class TabulationError(ValueError):
@@ -62,6 +71,9 @@ class Table:
     values: np.ndarray
     max_error: float  # measured maximum absolute interpolation error
     spread: float     # max - min of the function over the range
+    #: None for a uniform grid; else the number of intervals of each of the
+    #: `SEGMENTS` equal segments of the range (a piecewise-uniform grid).
+    intervals: tuple[int, ...] | None = None
 
     @property
     def points(self) -> int:
@@ -69,11 +81,22 @@ class Table:
 
     @property
     def step(self) -> float:
+        """The grid step (the smallest one, on a piecewise-uniform grid)."""
+        if self.intervals is not None:
+            return (self.high - self.low) / len(self.intervals) / max(self.intervals)
         return (self.high - self.low) / (self.points - 1)
 
     @property
     def inverse_step(self) -> float:
+        """Intervals per unit of the axis: of the grid, or of the segments when segmented."""
+        if self.intervals is not None:
+            return len(self.intervals) / (self.high - self.low)
         return (self.points - 1) / (self.high - self.low)
+
+    @property
+    def x(self) -> np.ndarray:
+        """The grid points."""
+        return grid(self.low, self.high, self.points, self.intervals)
 
     @property
     def relative_error(self) -> float:
@@ -97,9 +120,38 @@ def pack(values: np.ndarray) -> np.ndarray:
     return packed
 
 
-def grid(low: float, high: float, points: int) -> np.ndarray:
-    """The uniform grid the lookup kernels assume: ``low + j*step``."""
-    return low + np.arange(points) * ((high - low) / (points - 1))
+def grid(low: float, high: float, points: int,
+         intervals: tuple[int, ...] | None = None) -> np.ndarray:
+    """The grid the lookup kernels assume: ``low + j*step``, or with `intervals`, that
+    many equal intervals in each of ``len(intervals)`` equal segments (neighbouring
+    segments share their boundary point)."""
+    if intervals is None:
+        return low + np.arange(points) * ((high - low) / (points - 1))
+    width = (high - low) / len(intervals)
+    inside = [low + width * (s + np.arange(n) / n) for s, n in enumerate(intervals)]
+    return np.concatenate(inside + [np.array([high])])
+
+
+def layout(curves: list[np.ndarray], intervals: tuple[int, ...] | None = None) -> np.ndarray:
+    """The array a lookup kernel reads: the curves' values and slopes interleaved
+    row by row (row ``k``: value and slope of every curve at grid point ``k``).
+
+    A piecewise-uniform grid puts a header first: for every segment, its number
+    of intervals and the position of its first row, as doubles.
+    """
+    rows = np.stack([pack(values).reshape(-1, 2) for values in curves], axis=1).reshape(-1)
+    if intervals is None:
+        return np.ascontiguousarray(rows)
+    stride = 2 * len(curves)
+    first = 2 * len(intervals) + stride * np.concatenate([[0], np.cumsum(intervals)[:-1]])
+    header = np.column_stack([np.asarray(intervals, dtype=float), first]).reshape(-1)
+    return np.ascontiguousarray(np.concatenate([header, rows]))
+
+
+def lookup(x: np.ndarray, table: Table) -> np.ndarray:
+    """`table` interpolated at `x` by the kernel the numpy target runs."""
+    return interpolate(x, table.low, table.inverse_step, layout([table.values], table.intervals),
+                       segments=len(table.intervals) if table.intervals else 0)
 
 
 def evaluate(function: Function, x: np.ndarray, delta: float) -> np.ndarray:
@@ -147,19 +199,24 @@ def required_step(function: Function, low: float, high: float, tolerance: float)
     return math.sqrt(8 * tolerance * spread / curvature)
 
 
-def measure_error(function: Function, low: float, high: float, values: np.ndarray) -> float:
+def measure_error(function: Function, low: float, high: float, values: np.ndarray,
+                  intervals: tuple[int, ...] | None = None) -> float:
     """Maximum absolute difference between the table and the function.
 
     Measured at three points inside every interval with the same lookup
     kernel that the numpy target runs.
     """
-    x = grid(low, high, len(values))
-    step = (high - low) / (len(values) - 1)
-    inside = (x[:-1, None] + step * np.array(_MEASURE_FRACTIONS)[None, :]).ravel()
-    exact = evaluate(function, inside, step * 1e-3)
+    return float(np.max(_interval_errors(function, Table(low, high, values, 0.0, 0.0,
+                                                         intervals))))
+
+
+def _interval_errors(function: Function, table: Table) -> np.ndarray:
+    """The largest error measured inside each interval of `table`."""
+    x = table.x
+    inside = (x[:-1, None] + np.diff(x)[:, None] * np.array(_MEASURE_FRACTIONS)[None, :]).ravel()
+    exact = evaluate(function, inside, table.step * 1e-3)
     _check_finite(exact, inside)
-    looked_up = interpolate(inside, low, (len(values) - 1) / (high - low), pack(values))
-    return float(np.max(np.abs(looked_up - exact)))
+    return np.abs(lookup(inside, table) - exact).reshape(-1, len(_MEASURE_FRACTIONS)).max(axis=1)
 
 
 def tabulate(function: Function, low: float, high: float, tolerance: float,
@@ -190,13 +247,24 @@ def tabulate(function: Function, low: float, high: float, tolerance: float,
     if step is not None:
         return build_table(function, low, high, _points_for(step, low, high, max_points))
     try:
-        return _refine(function, low, high, tolerance, max_points)
+        uniform, too_many = _refine(function, low, high, tolerance, max_points), None
     except _TooManyPoints as error:
+        uniform, too_many = None, error
+    if uniform is None or uniform.points > _SEGMENTED_FROM_POINTS:
+        try:
+            segmented = _refine_segments(function, low, high, tolerance, max_points)
+        except TabulationError:
+            segmented = None  # the uniform grid's outcome stands
+        if segmented is not None and (uniform is None or segmented.points * _SEGMENTED_GAIN
+                                      <= uniform.points):
+            return segmented
+    if uniform is None:
         x = grid(low, high, _CURVATURE_SAMPLES)
         bend = np.abs(np.diff(evaluate(function, x, (x[1] - x[0]) * 1e-3), 2))
-        raise TabulationError(f"{error}; the function bends most sharply near "
-                              f"{float(x[1 + int(np.argmax(bend))]):.6g} (SI units): a pole, a jump or a "
-                              f"very steep region there?") from None
+        raise TabulationError(f"{too_many}; the function bends most sharply near "
+                              f"{float(x[1 + int(np.argmax(bend))]):.6g} (SI units): a pole, a "
+                              f"jump or a very steep region there?")
+    return uniform
 
 
 def _refine(function: Function, low: float, high: float, tolerance: float,
@@ -216,6 +284,42 @@ def _refine(function: Function, low: float, high: float, tolerance: float,
         f"{points} points; the function is probably not smooth in the range")
 
 
+def _refine_segments(function: Function, low: float, high: float, tolerance: float,
+                     max_points: int) -> Table:
+    """A piecewise-uniform grid: each of `SEGMENTS` equal segments gets the step its
+    own curvature needs, then segments whose measured error is too large are refined."""
+    samples = 64
+    x = grid(low, high, SEGMENTS * samples + 1)
+    h = x[1] - x[0]
+    y = evaluate(function, x, h * 1e-3)
+    _check_finite(y, x)
+    spread = float(y.max() - y.min())
+    if spread == 0:
+        return build_table(function, low, high, 2)
+    bend = np.abs(np.diff(y, 2)) / h**2
+    # the curvature seen by each segment, including its boundary points
+    curvature = np.array([bend[max(s * samples - 1, 0):(s + 1) * samples].max()
+                          for s in range(SEGMENTS)])
+    width = (high - low) / SEGMENTS
+    intervals = np.maximum(1, np.ceil(width / np.sqrt(8 * tolerance * spread /
+                                                      np.maximum(curvature, 1e-300))))
+    for _ in range(_MAX_REFINEMENTS):
+        if intervals.sum() + 1 > max_points:
+            raise _TooManyPoints(f"the table would need {int(intervals.sum()) + 1} points")
+        table = build_table(function, low, high, int(intervals.sum()) + 1,
+                            tuple(int(n) for n in intervals))
+        errors = np.maximum.reduceat(_interval_errors(function, table),
+                                     np.concatenate([[0], np.cumsum(intervals)[:-1]]).astype(int))
+        if table.max_error <= tolerance * table.spread:
+            return table
+        ratio = errors / (tolerance * table.spread)
+        intervals = np.where(ratio > 1, np.ceil(intervals * np.maximum(
+            2.0, 1.1 * np.sqrt(ratio))), intervals)
+    raise TabulationError(
+        f"the measured error stays above the tolerance {tolerance:g}; the function is "
+        f"probably not smooth in the range")
+
+
 def _points_for(step: float, low: float, high: float, max_points: int) -> int:
     points = max(2, math.ceil((high - low) / step - 1e-9) + 1)
     if points > max_points:
@@ -226,13 +330,43 @@ def _points_for(step: float, low: float, high: float, max_points: int) -> int:
     return points
 
 
-def build_table(function: Function, low: float, high: float, points: int) -> Table:
-    """Tabulate `function` on exactly `points` grid points and measure the error."""
-    x = grid(low, high, points)
-    values = evaluate(function, x, (high - low) / (points - 1) * 1e-3)
+def build_table(function: Function, low: float, high: float, points: int,
+                intervals: tuple[int, ...] | None = None) -> Table:
+    """Tabulate `function` on exactly `points` grid points (on the piecewise-uniform
+    grid of `intervals`, if given) and measure the error."""
+    x = grid(low, high, points, intervals)
+    values = evaluate(function, x, float(np.min(np.diff(x))) * 1e-3)
     _check_finite(values, x)
-    return Table(low, high, values, measure_error(function, low, high, values),
-                 float(values.max() - values.min()))
+    return Table(low, high, values, measure_error(function, low, high, values, intervals),
+                 float(values.max() - values.min()), intervals)
+
+
+def on_grid_of(function: Function, table: Table) -> Table:
+    """`function` tabulated on the grid of `table`."""
+    return build_table(function, table.low, table.high, table.points, table.intervals)
+
+
+def shared_grid(tables: list[Table]) -> Table:
+    """The grid of the tables of one axis: at least as fine as each of `tables`
+    everywhere (same range). Uniform unless a piecewise-uniform grid needs
+    `_SEGMENTED_GAIN` times fewer points. Returned as a table with that grid (its
+    values are not meaningful)."""
+    first = tables[0]
+    uniform = max(table.points if table.intervals is None
+                  else len(table.intervals) * max(table.intervals) + 1 for table in tables)
+    if all(table.intervals is None for table in tables):
+        return max(tables, key=lambda table: table.points)
+    intervals = tuple(int(n) for n in np.max([_as_segments(t) for t in tables], axis=0))
+    if (sum(intervals) + 1) * _SEGMENTED_GAIN > uniform:
+        return Table(first.low, first.high, np.zeros(uniform), 0.0, 0.0)
+    return Table(first.low, first.high, np.zeros(sum(intervals) + 1), 0.0, 0.0, intervals)
+
+
+def _as_segments(table: Table) -> np.ndarray:
+    """Intervals per segment at least as fine as `table`'s grid."""
+    if table.intervals is not None:
+        return np.asarray(table.intervals)
+    return np.full(SEGMENTS, math.ceil((table.points - 1) / SEGMENTS))
 
 
 def _check_finite(values: np.ndarray, x: np.ndarray) -> None:

@@ -22,7 +22,6 @@ import numpy as np
 from brian2 import Quantity
 
 from .brian_model import RangeCount
-from .tabulate import grid
 
 __all__ = ["TableView", "tables", "range_counts"]
 
@@ -94,7 +93,7 @@ def tables(group) -> tuple[TableView, ...]:
         unit = row.step / table.step
         views.append(TableView(
             name, tuple(row.name.split(", ")), row.expression, function.axis,
-            grid(table.low, table.high, table.points) * unit,
+            table.x * unit,
             Quantity(table.values, dim=row.max_error.dim), row.max_error,
             row.relative_error, function))
     return tuple(views)

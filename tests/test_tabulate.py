@@ -14,6 +14,9 @@ from autolut.tabulate import (
     build_table,
     evaluate,
     grid,
+    lookup,
+    required_step,
+    SEGMENTS,
     pack,
     tabulate,
 )
@@ -191,7 +194,7 @@ def test_tabulate_meets_the_tolerance_everywhere(function, low, width, tolerance
     table = tabulate(f, low, high, tolerance)
     assert table.max_error <= tolerance * table.spread, description
     assert np.all(np.isfinite(table.values))
-    looked_up = interpolate(x, table.low, table.inverse_step, table.packed)
+    looked_up = lookup(x, table)  # by the kernel of its grid, uniform or segmented
     error = float(np.max(np.abs(looked_up - exact)))
     assert error <= tolerance * table.spread * (1 + 1e-6) + 1e-12 * scale, (
         f"{description} on [{low}, {high}]: error {error:.3g} > "
@@ -322,3 +325,35 @@ def test_interpolate_keeps_shapes_and_scalars():
 def test_pole_between_samples_is_located_in_the_message():
     with pytest.raises(TabulationError, match=r"bends most sharply near -?\d\.\d+e-0[5-9]"):
         tabulate(lambda x: 1 / x, -1.0, 1.3, 1e-6)
+
+
+def test_a_concentration_axis_gets_a_piecewise_uniform_grid():
+    """Ca from 0 to 50 µM with half-activation at 0.5 µM (issue 5): a uniform grid
+    needs ~10^4 points for 1e-5; the segmented one, dense only where the Hill
+    function bends, far fewer, with the error measured everywhere."""
+    def hill(ca):
+        return ca**4 / (ca**4 + 0.5e-3**4)  # SI: mmolar = mol/m^3, 0.5 µM = 0.5e-3
+
+    low, high, tolerance = 0.0, 50e-3, 1e-5
+    table = tabulate(hill, low, high, tolerance)
+    uniform_points = (high - low) / required_step(hill, low, high, tolerance)
+    assert table.intervals is not None and len(table.intervals) == SEGMENTS
+    assert uniform_points > 8000 and table.points * 10 < uniform_points
+    assert table.max_error <= tolerance * table.spread
+    x = np.concatenate([np.linspace(low, high, 200001), np.linspace(0, 2e-3, 200001)])
+    assert np.max(np.abs(lookup(x, table) - hill(x))) <= tolerance * table.spread * (1 + 1e-6)
+    # dense where it bends (first segment), coarse on the plateau (last one)
+    assert table.intervals[0] > 50 * table.intervals[-1]
+    np.testing.assert_allclose(lookup(table.x, table), table.values, rtol=1e-12, atol=1e-15)
+
+
+def test_functions_that_bend_everywhere_keep_a_uniform_grid():
+    table = tabulate(np.sin, 0.0, 200.0, 1e-6)
+    assert table.intervals is None
+
+
+def test_segmented_lookup_clamps_at_both_ends():
+    table = tabulate(lambda x: np.exp(-x / 0.01), 0.0, 1.0, 1e-6)
+    assert table.intervals is not None
+    np.testing.assert_allclose(lookup(np.array([-5.0, 0.0, 1.0, 7.0, np.inf]), table),
+                               table.values[[0, 0, -1, -1, -1]], rtol=0, atol=1e-15)

@@ -27,6 +27,7 @@ from .c_expression import SUPPORT_CODE
 __all__ = ["HELPER_NAME", "KERNEL", "call", "function_source", "cython_extern"]
 
 HELPER_NAME = "autolut_interpolate"
+SEGMENTED_NAME = "autolut_interpolate_segmented"
 
 # Every table function carries the kernel, guarded, so that a generated file
 # holds it once and before its first use (Cython emits the verbatim C of
@@ -48,6 +49,24 @@ static inline double {HELPER_NAME}(const double x, const double low, const doubl
     const double* row = packed + stride*i + offset;
     return row[0] + (u - i) * row[1];
 }}
+/* A piecewise-uniform grid: equal segments, each with its own number of
+   intervals; packed starts with (intervals, first row) of every segment. */
+static inline double {SEGMENTED_NAME}(const double x, const double low,
+                                   const double inverse_width, const int segments,
+                                   const double* packed, const int stride, const int offset)
+{{
+    double u = (x - low) * inverse_width;
+    u = u > 0.0 ? u : 0.0;
+    u = u < segments ? u : (double)segments;
+    int s = (int)u;
+    s = s < segments - 1 ? s : segments - 1;
+    const double n = packed[2*s];
+    const double f = (u - s) * n;
+    int j = (int)f;
+    j = j < n - 1.0 ? j : (int)n - 1;
+    const double* row = packed + (int)packed[2*s + 1] + stride*j + offset;
+    return row[0] + (f - j) * row[1];
+}}
 {SUPPORT_CODE}
 #endif
 """
@@ -64,6 +83,9 @@ def call(x: str, lut, packed: str | None = None) -> str:
     the table array is `packed`, by default the bank's namespace array."""
     table, bank = lut.table, lut.bank
     packed = packed or f"_namespace{bank.key}"
+    if table.intervals is not None:
+        return (f"{SEGMENTED_NAME}({x}, {float(table.low)!r}, {float(table.inverse_step)!r}, "
+                f"{len(table.intervals)}, {packed}, {bank.stride}, {lut.offset})")
     return (f"{HELPER_NAME}({x}, {float(table.low)!r}, {float(table.inverse_step)!r}, "
             f"{float(table.points - 1)!r}, {packed}, {bank.stride}, {lut.offset})")
 

@@ -37,23 +37,51 @@ def _interpolate_into(x, low, high, inverse_step, packed, stride, offset, out):
     return outside
 
 
-def _lookup(x, low, inverse_step, packed, stride, offset):
+@numba.njit(cache=True, nogil=True)
+def _interpolate_segmented_into(x, low, high, inverse_width, segments, packed, stride, offset,
+                                out):
+    last = segments - 1
+    outside = 0
+    for k in range(x.size):
+        # The same operations, in the same order, as the C kernel (c_kernel.py).
+        u = (x[k] - low) * inverse_width
+        u = u if u > 0.0 else 0.0
+        u = u if u < segments else float(segments)
+        s = int(u)
+        s = s if s < last else last
+        n = packed[2 * s]
+        f = (u - s) * n
+        j = int(f)
+        j = j if j < n - 1.0 else int(n) - 1
+        row = int(packed[2 * s + 1]) + stride * j + offset
+        out[k] = packed[row] + (f - j) * packed[row + 1]
+        if not (x[k] >= low and x[k] <= high):  # NaN counts as outside
+            outside += 1
+    return outside
+
+
+def _lookup(x, low, high, inverse_step, packed, stride, offset, segments):
     """Values (flat) and how many of them fell outside the range."""
     flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
     out = np.empty_like(flat)
-    high = low + (packed.size // stride - 1) / inverse_step
-    outside = _interpolate_into(flat, float(low), float(high), float(inverse_step), packed,
-                                stride, offset, out)
+    if segments:
+        outside = _interpolate_segmented_into(flat, float(low), float(high), float(inverse_step),
+                                              segments, packed, stride, offset, out)
+    else:
+        outside = _interpolate_into(flat, float(low), float(high), float(inverse_step), packed,
+                                    stride, offset, out)
     return flat, out, outside
 
 
 def interpolate(x, low: float, inverse_step: float, packed: np.ndarray, stride: int = 2,
-                offset: int = 0) -> np.ndarray:
+                offset: int = 0, segments: int = 0) -> np.ndarray:
     """Linear interpolation in a packed table, clamped at the ends.
 
     `packed` holds ``stride`` doubles per grid point; the curve's value and
     slope are at ``offset`` and ``offset + 1`` of every row (see
-    `autolut.tabulate.pack` and `autolut.lutfunction.TableBank`).
+    `autolut.tabulate.layout`). With ``segments > 0`` the grid is piecewise
+    uniform: `inverse_step` is then segments per unit of `x`, and `packed`
+    starts with the segments' header.
 
     >>> import numpy as np
     >>> from autolut.tabulate import pack
@@ -61,7 +89,9 @@ def interpolate(x, low: float, inverse_step: float, packed: np.ndarray, stride: 
     array([0.5 , 1.75, 4.  ])
     """
     shape = np.shape(x)
-    _, out, _ = _lookup(x, low, inverse_step, packed, stride, offset)
+    rows = (packed.size - 2 * segments) // stride
+    high = low + (segments or rows - 1) / inverse_step
+    _, out, _ = _lookup(x, low, high, inverse_step, packed, stride, offset, segments)
     return out.reshape(shape) if shape else out[0]
 
 
@@ -71,7 +101,8 @@ def implementation(lut):
 
     def code(owner):
         table, bank = lut.table, lut.bank
-        grid = (table.low, table.inverse_step, bank.array, bank.stride, lut.offset)
+        grid = (table.low, table.high, table.inverse_step, bank.array, bank.stride, lut.offset,
+                len(table.intervals) if table.intervals else 0)
         policy, exact = lut.policy, lut.exact.evaluate
 
         def lookup(x):
