@@ -11,11 +11,14 @@ See `optimize`, `report`, `restore`, `optimized`, `validate`, `tables` and
 
 from . import expeuler  # registers method='lut_exponential_euler' with Brian2
 from .api import optimize, optimized, report, restore
-from .options import Options
+from .brian_model import AutolutError, RangeCount
+from .lutfunction import OutOfRangeError
+from .options import Options, OptionsError
 from .report import Report
 from .validate import Validation, validate
 from .views import TableView, range_counts, tables
 
 __all__ = ["optimize", "optimized", "report", "restore", "validate", "tables", "range_counts",
-           "Options", "Report", "Validation", "TableView"]
+           "Options", "OptionsError", "AutolutError", "OutOfRangeError", "RangeCount", "Report",
+           "Validation", "TableView"]
 __version__ = "0.1.0"
