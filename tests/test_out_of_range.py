@@ -169,3 +169,20 @@ def test_tables_view_shows_grid_values_errors_and_both_functions(numpy_target):
     np.testing.assert_allclose(table.lookup(outside), table.exact(outside), rtol=1e-15)
     with pytest.raises(ValueError, match="is not optimized"):
         autolut.tables(NeuronGroup(1, "v : volt"))
+
+
+def test_stochastic_terms_stay_exact_and_their_coefficients_are_tabulated(numpy_target):
+    """xi itself is never inside a table (its sympy-level refusal: test_analysis.py);
+    the deterministic coefficient of the noise is a function of v like any other."""
+    group = NeuronGroup(2, """dv/dt = (-65*mV - v)/(10*ms) : volt
+                              dm/dt = (exp(v/(20*mV))*(1 - m) - m)/ms
+                                      + 0.01*exp(v/(30*mV))*xi/sqrt(ms) : 1""",
+                        method="heun")
+    group.v = -65 * mV
+    rows = autolut.report(group).candidates
+    assert {row.expression for row in rows if row.tabulated} == {
+        "exp(v/(20*mV))", "0.01*exp(v/(30*mV))/sqrt(ms)"}
+    autolut.optimize(group)
+    assert "xi" in str(group.user_equations["m"].expr)
+    run(1 * ms)
+    assert np.all(np.isfinite(group.m[:]))
