@@ -20,6 +20,7 @@ import dataclasses
 
 import numpy as np
 from brian2 import Quantity
+from brian2.units.fundamentalunits import get_dimensions
 
 from .brian_model import RangeCount
 
@@ -65,7 +66,7 @@ class TableView:
     def exact(self, x) -> Quantity:
         """The exact expression at `x`."""
         values = self._function.exact.evaluate(np.asarray(x, dtype=float))
-        return Quantity(values, dim=self.values.dim)
+        return Quantity(values, dim=get_dimensions(self.values))
 
 
 def _optimization(group):
@@ -94,7 +95,7 @@ def tables(group) -> tuple[TableView, ...]:
         views.append(TableView(
             name, tuple(row.name.split(", ")), row.expression, function.axis,
             table.x * unit,
-            Quantity(table.values, dim=row.max_error.dim), row.max_error,
+            Quantity(table.values, dim=get_dimensions(row.max_error)), row.max_error,
             row.relative_error, function))
     return tuple(views)
 

@@ -186,3 +186,15 @@ def test_stochastic_terms_stay_exact_and_their_coefficients_are_tabulated(numpy_
     assert "xi" in str(group.user_equations["m"].expr)
     run(1 * ms)
     assert np.all(np.isfinite(group.m[:]))
+
+
+def test_tables_view_of_unitless_tables(numpy_target):
+    """Steady states and step factors of exponential-Euler gates have no unit."""
+    group = autolut.optimize(NeuronGroup(1, """dv/dt = (-65*mV - v)/(10*ms) : volt
+                                               dm/dt = (1/(1 + exp(-v/(5*mV))) - m)/ms : 1""",
+                                         method="exponential_euler"))
+    views = autolut.tables(group)
+    assert {view.name for view in views} == {"lut_m_inf", "lut_m_factor"}
+    x = np.linspace(-100, 60, 101) * mV
+    for view in views:
+        assert np.max(np.abs(view.lookup(x) - view.exact(x))) <= float(view.max_error) + 1e-15

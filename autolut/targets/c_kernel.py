@@ -28,6 +28,7 @@ __all__ = ["HELPER_NAME", "KERNEL", "call", "function_source", "cython_extern"]
 
 HELPER_NAME = "autolut_interpolate"
 SEGMENTED_NAME = "autolut_interpolate_segmented"
+FAIL_NAME = "autolut_out_of_range"
 
 # Every table function carries the kernel, guarded, so that a generated file
 # holds it once and before its first use (Cython emits the verbatim C of
@@ -71,6 +72,20 @@ static inline double {SEGMENTED_NAME}(const double x, const double low,
 #endif
 """
 
+FAIL_HELPER = f"""
+#ifndef AUTOLUT_FAIL
+#define AUTOLUT_FAIL
+static void {FAIL_NAME}(const char* format, const double value, const int neuron)
+    __attribute__((noinline, cold));
+static void {FAIL_NAME}(const char* format, const double value, const int neuron)
+{{
+    char message[1024];
+    snprintf(message, sizeof message, format, value, neuron);
+    FAIL_STATEMENTS
+}}
+#endif
+"""
+
 
 def cython_extern(c_code: str, declarations: str) -> str:
     """Cython code making the C functions of `c_code` callable as `declarations`."""
@@ -95,28 +110,31 @@ def function_source(lut, fail: Callable[[str], str], name: str | None = None,
     """C source of table function `lut` under its out-of-range policy.
 
     `fail` turns a C expression of the error message (a ``char*``) into the
-    statements that end the run on the target. `name` and `packed` (a
+    statements that end the run on the target (or set an error for the
+    caller, which gets -1). `name` and `packed` (a
     parameter ``const double* packed`` instead of the bank's namespace array)
     serve targets that cannot name the array in C.
     """
     table = lut.table
     parameters = ["const double x"] + (["const double* packed"] if packed else []) \
         + (["const int neuron"] if lut.policy == "error" else [])
-    head = KERNEL + f"static inline double {name or lut.name}({', '.join(parameters)})\n{{\n"
+    head = f"static inline double {name or lut.name}({', '.join(parameters)})\n{{\n"
     inside = f"(x >= {float(table.low)!r} && x <= {float(table.high)!r})"  # false for NaN
     lookup = f"    return {call('x', lut, packed and 'packed')};\n}}\n"
     if lut.policy == "clamp":
-        return head + lookup
+        return KERNEL + head + lookup
     if lut.policy == "exact":
-        return (head + f"    if (__builtin_expect(!{inside}, 0))\n"
+        return KERNEL + (head + f"    if (__builtin_expect(!{inside}, 0))\n"
                        f"        return {lut.exact.c_code};\n" + lookup)
     scale, unit = lut.display_unit
     template = lut.out_of_range_error_text("%.6g " + unit, "%d")
-    return (head + f"    if (__builtin_expect(!{inside}, 0)) {{\n"
-                   f"        char message[1024];\n"
-                   f"        snprintf(message, sizeof message, {_c_literal(template)}, "
-                   f"x / {scale!r}, neuron);\n"
-                   f"        {fail('message')}\n    }}\n" + lookup)
+    # The failure path is a cold function of its own, so that the inlined lookup
+    # stays as small as under the other policies.
+    helper = FAIL_HELPER.replace("FAIL_STATEMENTS", fail("message"))
+    return (KERNEL + helper + head
+            + f"    if (__builtin_expect(!{inside}, 0)) {{\n"
+              f"        {FAIL_NAME}({_c_literal(template)}, x / {scale!r}, neuron);\n"
+              f"        return -1.0;\n    }}\n" + lookup)
 
 
 def _c_text(text: str) -> str:

@@ -21,7 +21,7 @@ __all__ = ["implementation"]
 
 
 def _fail(message: str) -> str:
-    return f"PyErr_SetString(PyExc_RuntimeError, {message}); return -1.0;"
+    return f"PyErr_SetString(PyExc_RuntimeError, {message});"
 
 
 def implementation(lut):

@@ -1,0 +1,171 @@
+"""The three published models of the benchmark, as data plus one builder.
+
+Each `Model` names its rate curves: the named subexpressions that depend on the
+membrane potential only. They are what a user of hand-made tables (lut4brian)
+would tabulate, and what the ``floor`` variant replaces by constants
+(`benchmarks.variants`). The equations of the variants differ only in the
+expressions of these curves, so every variant is built by the same `build`.
+
+* ``coba_hh``: the Traub–Miles network of the COBA-HH benchmark (Brette et al.
+  2007), equations and constants as in Brian2's example ``COBAHH.py``: 80 %
+  excitatory and 20 % inhibitory neurons, conductance synapses, self-sustained
+  activity started by random initial conditions. Unlike ``COBAHH.py``
+  (connection probability 2 % among 4000 neurons, i.e. 80 inputs per neuron),
+  every neuron receives a **fixed number of inputs**, 64 excitatory and 16
+  inhibitory, at every N: the reference's in-degree, so that the dynamics (rates)
+  do not change with N, and the synapse count grows only linearly (8 million at
+  N = 100 000).
+* ``wang_buzsaki``: the Wang & Buzsaki (1996) interneuron of ``tests/models.py``
+  (raw ``exp(x) - 1`` denominators, Euler), a population of unconnected neurons
+  whose drive rises with the index from silent to fast firing.
+* ``rothman_manis``: the Rothman & Manis (2003) type II VCN neuron of
+  ``tests/models.py`` (five currents, seven gates, exponential Euler), the same
+  kind of population.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from brian2 import (Equations, NeuronGroup, Synapses, cm, ms, msiemens, mV, nS, pA, siemens,
+                    ufarad, uA, umetre)
+
+from tests.models import (ROTHMAN_MANIS, ROTHMAN_MANIS_NAMESPACE, WANG_BUZSAKI,
+                          WANG_BUZSAKI_NAMESPACE)
+
+__all__ = ["Model", "MODELS", "build"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    """A neuron model of the benchmark.
+
+    Attributes
+    ----------
+    name, title
+        Short identifier and the citation shown in the results.
+    equations
+        The published equations (the ``exact`` variant).
+    namespace
+        Constants of the equations.
+    method
+        Brian2 integration method.
+    refractory
+        Refractory period (the threshold is ``v > -20*mV`` for all models).
+    initial
+        Initial values, ``{variable: value}``; ``None`` for ``coba_hh``, whose
+        initial state is random (drawn with numpy so that it is the same on
+        every target).
+    drive
+        Brian2 expression of the input current of the single-cell populations
+        (rising with the index), or ``None``.
+    curves
+        Names of the rate curves (subexpressions of ``v`` only), in table order.
+    network
+        Whether the neurons are connected (the chaotic network, compared
+        statistically rather than neuron by neuron).
+    """
+
+    name: str
+    title: str
+    equations: Equations
+    namespace: dict
+    method: str
+    refractory: object
+    initial: dict | None
+    drive: str | None
+    curves: tuple[str, ...]
+    network: bool = False
+
+
+_AREA = 20000 * umetre**2
+COBA_HH_NAMESPACE = dict(
+    Cm=1 * ufarad * cm**-2 * _AREA, gl=5e-5 * siemens * cm**-2 * _AREA, El=-60 * mV,
+    EK=-90 * mV, ENa=50 * mV, g_na=100 * msiemens * cm**-2 * _AREA,
+    g_kd=30 * msiemens * cm**-2 * _AREA, VT=-63 * mV, taue=5 * ms, taui=10 * ms,
+    Ee=0 * mV, Ei=-80 * mV, we=6 * nS, wi=67 * nS)
+COBA_HH = Equations("""
+dv/dt = (gl*(El-v) + ge*(Ee-v) + gi*(Ei-v) -
+         g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK))/Cm : volt
+dm/dt = alpha_m*(1-m) - beta_m*m : 1
+dn/dt = alpha_n*(1-n) - beta_n*n : 1
+dh/dt = alpha_h*(1-h) - beta_h*h : 1
+dge/dt = -ge*(1./taue) : siemens
+dgi/dt = -gi*(1./taui) : siemens
+alpha_m = 0.32*(mV**-1)*4*mV/exprel((13*mV-v+VT)/(4*mV))/ms : Hz
+beta_m = 0.28*(mV**-1)*5*mV/exprel((v-VT-40*mV)/(5*mV))/ms : Hz
+alpha_h = 0.128*exp((17*mV-v+VT)/(18*mV))/ms : Hz
+beta_h = 4./(1+exp((40*mV-v+VT)/(5*mV)))/ms : Hz
+alpha_n = 0.032*(mV**-1)*5*mV/exprel((15*mV-v+VT)/(5*mV))/ms : Hz
+beta_n = .5*exp((10*mV-v+VT)/(40*mV))/ms : Hz
+""")
+#: Inputs per neuron of the COBA-HH network: 2 % of the reference's 3200
+#: excitatory and 800 inhibitory neurons, kept fixed for every N.
+IN_EXCITATORY, IN_INHIBITORY = 64, 16
+
+MODELS = {model.name: model for model in [
+    Model("coba_hh", "Traub–Miles COBA-HH network (Brette et al. 2007)", COBA_HH,
+          COBA_HH_NAMESPACE, "exponential_euler", 3 * ms, None, None,
+          ("alpha_m", "beta_m", "alpha_h", "beta_h", "alpha_n", "beta_n"), network=True),
+    Model("wang_buzsaki", "Wang–Buzsaki interneuron (1996)", WANG_BUZSAKI,
+          dict(WANG_BUZSAKI_NAMESPACE, I_max=3 * uA / cm**2), "euler", 2 * ms,
+          dict(v=-65 * mV, h=0.6, n=0.3), "I_max * i / (N - 1)",
+          ("m_inf", "alpha_h", "beta_h", "alpha_n", "beta_n")),
+    Model("rothman_manis", "Rothman–Manis VCN type II neuron (2003)", ROTHMAN_MANIS,
+          dict(ROTHMAN_MANIS_NAMESPACE, I_max=400 * pA), "exponential_euler", 2 * ms,
+          dict(v=-65 * mV, m=0.02, h=0.7, n=0.05, p=0.05, w=0.5, z=0.6, r=0.15),
+          "I_max * i / (N - 1)",
+          ("minf", "hinf", "mtau", "htau", "ninf", "pinf", "ntau", "ptau", "winf", "zinf",
+           "wtau", "ztau", "rinf", "rtau")),
+]}
+
+
+def build(model: Model, N: int, equations: Equations | None = None,
+          namespace: dict | None = None, seed: int = 2007) -> tuple[NeuronGroup, list]:
+    """Build `N` neurons of `model`; returns the group and all objects to simulate.
+
+    Parameters
+    ----------
+    model
+        The model.
+    N
+        Number of neurons.
+    equations
+        The equations to use instead of the published ones (a variant's).
+    namespace
+        Extra names for the equations (a variant's functions).
+    seed
+        Seed of the numpy generator that draws the network's connections and
+        initial state, so that every variant and target simulates the same
+        network.
+
+    Returns
+    -------
+    group, objects
+        The `NeuronGroup`, and the list of it and its synapses.
+    """
+    group = NeuronGroup(N, model.equations if equations is None else equations,
+                        threshold="v > -20*mV", refractory=model.refractory,
+                        method=model.method, namespace=dict(model.namespace, **(namespace or {})),
+                        name=model.name)
+    if not model.network:
+        group.set_states(model.initial, units=True)
+        group.I = model.drive
+        return group, [group]
+    rng = np.random.default_rng(seed)
+    # COBAHH.py's initial state, drawn with numpy (not Brian2's randn()) so that
+    # it is the same on every target
+    group.v = COBA_HH_NAMESPACE["El"] + (rng.standard_normal(N) * 5 - 5) * mV
+    group.ge = (rng.standard_normal(N) * 1.5 + 4) * 10 * nS
+    group.gi = (rng.standard_normal(N) * 12 + 20) * 10 * nS
+    excitatory = int(0.8 * N)
+    objects = [group]
+    for kind, sources, inputs, weight in [("e", np.arange(excitatory), IN_EXCITATORY, "we"),
+                                          ("i", np.arange(excitatory, N), IN_INHIBITORY, "wi")]:
+        pre = np.concatenate([rng.choice(sources, inputs, replace=False) for _ in range(N)])
+        synapses = Synapses(group, group, on_pre=f"g{kind} += {weight}",
+                            namespace=model.namespace, name=f"synapses_{kind}")
+        synapses.connect(i=pre, j=np.repeat(np.arange(N), inputs))
+        objects.append(synapses)
+    return group, objects

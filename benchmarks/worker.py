@@ -1,0 +1,97 @@
+"""One measurement, in a process of its own: ``python -m benchmarks.worker SPEC``.
+
+``SPEC`` is a JSON object with the keys of `measure`. The process builds the
+model variant, optimizes it if the variant uses autolut, generates and
+compiles code, simulates, saves the spikes to ``spikes_file`` (``.npz`` with
+``i`` and ``t`` in seconds) and prints the timings as one JSON line. Every
+variant runs through exactly this code, so they differ only in their equations
+or the ``autolut.optimize`` call.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+from brian2 import Network, SpikeMonitor, defaultclock, device, ms, prefs, set_device
+from brian2.utils.logger import BrianLogger
+
+import autolut
+
+from .models import MODELS, build
+from .variants import autolut_options, variant_equations
+
+#: Time step of every simulation (COBAHH.py and the tests use 0.01 ms).
+DT = 0.01 * ms
+
+
+def measure(model: str, target: str, variant: str, N: int, duration_ms: float,
+            cache_dir: str, spikes_file: str) -> dict:
+    """Simulate one variant in this process.
+
+    Parameters
+    ----------
+    model, variant
+        Names in `benchmarks.models.MODELS` and `benchmarks.variants`.
+    target
+        ``numpy``, ``cython`` or ``cpp_standalone``.
+    N, duration_ms
+        Number of neurons and simulated time in ms.
+    cache_dir
+        The Cython cache or the standalone project directory of this variant.
+    spikes_file
+        Where to save the spikes.
+
+    Returns
+    -------
+    dict
+        ``build_s`` (building the model in Brian2), ``optimize_s`` (the
+        ``autolut.optimize`` call: analysis and table building, 0 for other
+        variants), ``compile_s`` (code generation and compilation; for
+        cpp_standalone everything of the build but the simulation),
+        ``run_s`` (the simulation), ``steps`` and ``spikes``.
+    """
+    # the throw-away groups that evaluate a variant's curves are never run, on purpose
+    BrianLogger.suppress_name("unused_brian_object")
+    defaultclock.dt = DT
+    spec = MODELS[model]
+    equations, namespace = variant_equations(spec, variant)  # on the runtime device
+    if target == "cpp_standalone":
+        set_device("cpp_standalone", directory=cache_dir, build_on_run=False)
+    else:
+        prefs.codegen.target = target
+        prefs.codegen.runtime.cython.cache_dir = cache_dir
+    start = time.perf_counter()
+    group, objects = build(spec, N, equations, namespace)
+    build_s = time.perf_counter() - start
+    options, optimize_s = autolut_options(variant), 0.0
+    if options is not None:
+        start = time.perf_counter()
+        autolut.optimize(group, **options)
+        optimize_s = time.perf_counter() - start
+    spikes = SpikeMonitor(group)
+    network = Network(objects, spikes)
+    duration = duration_ms * ms
+    if target == "cpp_standalone":
+        network.run(duration)
+        start = time.perf_counter()
+        device.build(directory=cache_dir, compile=True, run=True)
+        run_s = device._last_run_time  # measured inside the binary
+        compile_s = time.perf_counter() - start - run_s
+    else:
+        start = time.perf_counter()
+        network.run(defaultclock.dt)  # code generation and compilation, timed apart
+        compile_s = time.perf_counter() - start
+        start = time.perf_counter()
+        network.run(duration)
+        run_s = time.perf_counter() - start
+    i, t = np.asarray(spikes.i[:]), np.asarray(spikes.t_[:])
+    np.savez(spikes_file, i=i, t=t)
+    return dict(build_s=build_s, optimize_s=optimize_s, compile_s=compile_s, run_s=run_s,
+                steps=int(round(float(duration / defaultclock.dt))), spikes=len(i))
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(**json.loads(sys.argv[1]))))
