@@ -41,6 +41,7 @@ class PlannedTable:
     table: Table | None
     reason: str
     unit: object = None
+    exact: Exact | None = None  # the exact function (and its C form), for tables
 
 
 @dataclasses.dataclass
@@ -59,7 +60,7 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
     A shared grid (the finest any table of the axis needs) lets the compiler
     compute the index once for all lookups of the same axis value.
     """
-    planned, tables_per_axis, functions = [], {}, {}
+    planned, tables_per_axis = [], {}
     for candidate in found.candidates:
         if not candidate.tabulatable:
             planned.append(PlannedTable(candidate, None, candidate.reason))
@@ -84,22 +85,21 @@ def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
                     f"out_of_range='exact' needs the exact expression as C code, but {error}; "
                     f"out_of_range='clamp' or 'error' would tabulate it")))
                 continue
-        function = brian_model.make_function(group, group_model, candidate.expression, axis)
-        functions[len(planned)] = function
+        exact = exact_expression(group, group_model, candidate, group_model.constants)
         try:
-            table = tabulate(function, *bounds, options.tolerance,
+            table = tabulate(exact.evaluate, *bounds, options.tolerance,
                              options.axis_step(axis, unit), options.max_points)
         except TabulationError as error:
             planned.append(PlannedTable(candidate, None, f"cannot be tabulated over "
                                         f"'{axis}' in [{bounds[0]!r}, {bounds[1]!r}]: {error}"))
             continue
         tables_per_axis.setdefault(axis, []).append(table)
-        planned.append(PlannedTable(candidate, table, "", value_unit))
+        planned.append(PlannedTable(candidate, table, "", value_unit, exact))
     grids = {axis: shared_grid(tables) for axis, tables in tables_per_axis.items()}
     shared = []
-    for index, item in enumerate(planned):
+    for item in planned:
         if item.table is not None and not _same_grid(item.table, grids[item.candidate.axis]):
-            item = dataclasses.replace(item, table=on_grid_of(functions[index],
+            item = dataclasses.replace(item, table=on_grid_of(item.exact.evaluate,
                                                               grids[item.candidate.axis]))
         shared.append(item)
     return shared
@@ -165,7 +165,7 @@ def build_table_functions(group, planned: list[PlannedTable], group_model: Group
             candidate = item.candidate
             functions[index] = (name, LUTFunction(
                 bank, position, axis, group_model.units[axis], item.unit, options.out_of_range,
-                exact_expression(group, group_model, candidate, group_model.constants),
+                item.exact,
                 description=f"{name} (from {', '.join(candidate.origins)} of group "
                             f"'{group.name}')",
                 name=f"{group.name}_{name}*"))
@@ -190,10 +190,13 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
                      .expression.free_symbols} & set(changed)]
             if not stale:
                 continue
+            for index in stale:
+                planned[index] = dataclasses.replace(planned[index], exact=exact_expression(
+                    group, group_model, planned[index].candidate, constants))
+                functions[index][1].exact = planned[index].exact
+
             def evaluate(index):
-                candidate = planned[index].candidate
-                return brian_model.make_function(group, group_model, candidate.expression,
-                                                 candidate.axis, constants)
+                return planned[index].exact.evaluate
 
             first = bank.tables[0]
             tables = {index: planned[index].table for index in indices}
@@ -205,9 +208,6 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
                              max_points=options.max_points) for i in stale])
                 tables = {i: on_grid_of(evaluate(i), finer) for i in indices}
             bank.set_tables([tables[index] for index in indices])
-            for index in stale:
-                functions[index][1].exact = exact_expression(
-                    group, group_model, planned[index].candidate, constants)
             for index in indices:
                 planned[index] = dataclasses.replace(planned[index], table=tables[index])
         group_model.constants.update(changed)

@@ -518,13 +518,12 @@ class RangeCounter:
     def count(self) -> RangeCount:
         outside, lowest, highest = (self.group.variables[name].get_value()
                                     for name in self.names)
-        unit = self.unit
         low_seen, high_seen = float(np.min(lowest)), float(np.max(highest))
         return RangeCount(
             self.group.name, self.axis, self.low, self.high, self.tables,
             int(np.sum(outside)), int(np.count_nonzero(outside)),
-            low_seen * unit if low_seen < float(self.low) else None,
-            high_seen * unit if high_seen > float(self.high) else None)
+            low_seen * self.unit if low_seen < float(self.low) else None,
+            high_seen * self.unit if high_seen > float(self.high) else None)
 
     def log_new_counts(self) -> None:
         """Warn (through Brian2's logger) when lookups fell outside since the last warning."""

@@ -59,11 +59,10 @@ class _TooManyPoints(TabulationError):
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Table:
-    """A function sampled on a uniform grid, with its measured error.
-
-    ``packed`` holds value and slope of every interval side by side,
-    ``[t0, t1 - t0, t1, t2 - t1, ..., t_last, 0]``, so that a lookup is
-    ``packed[2*i] + f*packed[2*i + 1]``: two neighbouring loads and one FMA.
+    """A function sampled on a uniform (or piecewise-uniform) grid, with its
+    measured error. The kernels read it through `layout`: value and slope of
+    every interval side by side (`pack`), so that a lookup is two neighbouring
+    loads and one FMA.
     """
 
     low: float
@@ -101,10 +100,6 @@ class Table:
     @property
     def relative_error(self) -> float:
         return self.max_error / self.spread if self.spread > 0 else 0.0
-
-    @property
-    def packed(self) -> np.ndarray:
-        return pack(self.values)
 
     @property
     def nbytes(self) -> int:

@@ -14,6 +14,7 @@ from autolut.tabulate import (
     build_table,
     evaluate,
     grid,
+    layout,
     lookup,
     required_step,
     SEGMENTS,
@@ -267,7 +268,7 @@ def test_table_properties():
     assert table.step == 0.5
     assert table.inverse_step == 2.0
     assert table.nbytes == 2 * 5 * 8
-    np.testing.assert_array_equal(table.packed, pack(table.values))
+    np.testing.assert_array_equal(layout([table.values]), pack(table.values))
 
 
 def test_constant_function_has_zero_relative_error():
