@@ -30,12 +30,19 @@ from collections.abc import Mapping
 import sympy
 
 __all__ = [
-    "STANDARD_FUNCTIONS", "AXIS", "CONSTANT", "PARAMETER", "SHARED", "TIME", "DT", "STOCHASTIC",
+    "STANDARD_FUNCTIONS", "INDEX_COST", "without_cheap_axes", "TABLE", "STEADY_STATE", "STEP_FACTOR", "AXIS", "CONSTANT", "PARAMETER", "SHARED", "TIME", "DT", "STOCHASTIC",
     "Equation", "Model", "Candidate", "Site", "Analysis",
     "Gate", "find_gates", "gate_candidates", "without_equations",
-    "referenced_subexpressions", "DT_SYMBOL", "find_candidates", "estimate_cost", "rewrite_expression", "rewrite_model",
-    "substitute_back",
+    "referenced_subexpressions", "DT_SYMBOL", "find_candidates", "estimate_cost",
+    "rewrite_expression", "rewrite_model", "substitute_back", "reference_points",
+    "denominators",
 ]
+
+# Roles of a candidate: a subexpression replaced by a table in its equation, or one
+# of the two tables of a gate's exponential-Euler update (see `Gate`).
+TABLE = "table"
+STEADY_STATE = "steady state"
+STEP_FACTOR = "step factor"
 
 # Kinds of symbols. The Brian2 side decides which kind every name is.
 AXIS = "axis"              # state variable that may serve as a table axis (v, Ca)
@@ -50,12 +57,16 @@ _RANDOM = "random"         # a call of a function that is not a pure function of
 _EXCLUDED = "excluded"     # a subexpression the user excluded
 _UNKNOWN = "unknown"       # a name nobody described
 
-# Cost of one evaluation, in rough "flops". A linear-interpolation lookup costs
-# about 5 (index, clamp, two loads, one FMA), so only expressions well above that
-# are worth a table.
+# Cost of one evaluation, in rough "flops". One more table on an axis costs about
+# 5 (two loads and one FMA); computing the index that all tables of the axis
+# share costs about 15 more (subtract, multiply, clamp, convert, range check).
+# So one lone table costs about as much as one exp: an integrate-and-fire model's
+# single exp((v - VT)/DeltaT) ran at 1.0x as a table on every target (AdEx,
+# 10 000 neurons), while the many curves of an HH model share one index.
 _TRANSCENDENTAL_COST = 20
 _DIVISION_COST = 4
 LOOKUP_COST = 5
+INDEX_COST = 15
 DEFAULT_MIN_COST = 10
 # Single-axis expressions cheaper than the minimum are still *reported* (as too
 # cheap) when they divide or call a function, since a user may expect them to be
@@ -96,7 +107,9 @@ class Model:
     excluded
         Names of equations the user does not want touched.
     min_cost
-        Expressions cheaper than this (see `estimate_cost`) are not tabulated.
+        Expressions cheaper than this (see `estimate_cost`) are not tabulated,
+        nor are the tables of an axis that together save fewer operations (see
+        `without_cheap_axes`).
     tabulate_own_variable
         Whether a differential equation may contain a table over its own
         variable. Only for integration methods that evaluate the right-hand side
@@ -127,6 +140,7 @@ class Candidate:
     cost: int
     reason: str = ""
     label: str = ""  # base of the table's name; the first origin when empty
+    role: str = "table"  # TABLE, STEADY_STATE or STEP_FACTOR
 
     @property
     def tabulatable(self) -> bool:
@@ -451,10 +465,11 @@ def gate_candidates(gates: tuple[Gate, ...]) -> list[Candidate]:
     """The two tables of every gate: steady state (``<x>_inf``) and step factor (``<x>_factor``)."""
     candidates = []
     for gate in gates:
-        for expression, part, suffix in ((gate.steady_state, "steady state", "inf"),
-                                         (gate.step_factor, "step factor", "factor")):
-            candidates.append(Candidate(expression, gate.axis, (f"{gate.variable} ({part})",),
-                                        estimate_cost(expression), label=f"{gate.variable}_{suffix}"))
+        for expression, role, suffix in ((gate.steady_state, STEADY_STATE, "inf"),
+                                         (gate.step_factor, STEP_FACTOR, "factor")):
+            candidates.append(Candidate(expression, gate.axis, (f"{gate.variable} ({role})",),
+                                        estimate_cost(expression),
+                                        label=f"{gate.variable}_{suffix}", role=role))
     return candidates
 
 
@@ -465,6 +480,29 @@ def without_equations(found: Analysis, equations: set[str], why: str) -> Analysi
         if c.tabulatable and set(c.origins) <= equations else c
         for c in found.candidates)
     return Analysis(candidates, tuple(s for s in found.sites if s.equation not in equations))
+
+
+def without_cheap_axes(found: Analysis, min_cost: int = DEFAULT_MIN_COST) -> Analysis:
+    """`found` without the tables of axes where they would not pay for their index.
+
+    The tables of one axis share the computation of the index (`INDEX_COST`);
+    each then costs `LOOKUP_COST`. An axis whose candidates together save less
+    than `min_cost` operations beyond that keeps its expressions exact: a lone
+    ``exp`` is as fast as its table.
+    """
+    per_axis: dict[str, list[Candidate]] = {}
+    for candidate in found.tabulatable:
+        per_axis.setdefault(candidate.axis, []).append(candidate)
+    cheap = {axis for axis, candidates in per_axis.items()
+             if sum(c.cost - LOOKUP_COST for c in candidates) - INDEX_COST < min_cost}
+    candidates = tuple(
+        dataclasses.replace(c, reason=(
+            f"too cheap for a table of its own: about {c.cost} operations, and the only "
+            f"table over '{c.axis}'; a lookup with its index costs about "
+            f"{LOOKUP_COST + INDEX_COST}"))
+        if c.tabulatable and c.axis in cheap else c
+        for c in found.candidates)
+    return Analysis(candidates, found.sites)
 
 
 def referenced_subexpressions(model: Model, roots, rewritten: Mapping[str, sympy.Expr]) -> set[str]:
@@ -529,3 +567,63 @@ def rewrite_model(model: Model, analysis: Analysis,
 def substitute_back(expr: sympy.Expr, tables: Mapping[sympy.Expr, sympy.Expr]) -> sympy.Expr:
     """Replace every table call in `expr` by the expression it tabulates."""
     return expr.xreplace(dict(tables))
+
+
+def reference_points(model: Model, axis: str, conditions=()) -> tuple[sympy.Expr, ...]:
+    """The values of `axis` that the model itself names, as constant expressions.
+
+    Every sum that is affine in the axis with constant coefficients and a
+    constant term (``v - ENa``, ``-(v + 40*mV)/(10*mV)`` inside a rate, ``vu + 38``
+    with ``vu = v/mV``, the ``EL - v`` of ``EL - v + R*I``) names the point where
+    it vanishes: reversal potentials, half-activation voltages, resting
+    concentrations. `conditions` adds expressions such as ``v - Vcut``
+    from a threshold ``v > Vcut`` or a reset ``v = Vr``. Where the neuron lives on
+    this axis lies between the lowest and the highest of these points.
+
+    >>> v, mV, ENa, EK = (sympy.Symbol(n, real=True) for n in ('v', 'mV', 'ENa', 'EK'))
+    >>> model = Model((Equation('v', 'differential equation',
+    ...                         (ENa - v)*sympy.exp(-(v + 40*mV)/(10*mV)) + EK - v),),
+    ...               {'v': AXIS, 'mV': CONSTANT, 'ENa': CONSTANT, 'EK': CONSTANT})
+    >>> sorted(map(str, reference_points(model, 'v')))
+    ['-40*mV', 'EK', 'ENa']
+    """
+    walker = _Walker(model)
+    x = sympy.Symbol(axis, real=True)
+    points = set()
+    expressions = [walker.inline(eq.expression) for eq in model.equations]
+    for expression in expressions + [walker.inline(c) for c in conditions]:
+        for node in sympy.preorder_traversal(expression):
+            if isinstance(node, sympy.Add) and x in node.free_symbols:
+                point = _affine_zero(walker, node, x, axis)
+                if point is not None:
+                    points.add(point)
+    return tuple(sorted(points, key=sympy.default_sort_key))
+
+
+def _affine_zero(walker: _Walker, node: sympy.Add, x: sympy.Symbol, axis: str):
+    """Where the terms of the sum `node` that are constant or linear in the axis
+    add up to zero, if there are both (``EL - v`` in ``EL - v + R*I``), else None."""
+    constant, linear = [], []
+    for arg in node.args:
+        if walker.deps(arg) == frozenset():
+            constant.append(arg)
+        elif walker.deps(arg) == {(AXIS, axis)}:
+            try:
+                slope = sympy.diff(arg, x)
+            except (AttributeError, TypeError, ValueError):  # int(v > 0) and the like
+                continue
+            if slope != 0 and x not in slope.free_symbols:
+                linear.append(slope)
+    if not constant or not linear or sum(linear) == 0:
+        return None
+    return sympy.simplify(-sympy.Add(*constant) / sympy.Add(*linear))
+
+
+def denominators(expression: sympy.Expr, axis: str) -> tuple[sympy.Expr, ...]:
+    """The divisors of `expression` that vary with `axis` (where they vanish, the
+    expression has a removable singular point or a pole)."""
+    x = sympy.Symbol(axis, real=True)
+    found = {node.base for node in sympy.preorder_traversal(expression)
+             if isinstance(node, sympy.Pow) and node.exp.is_negative
+             and x in node.base.free_symbols}
+    return tuple(sorted(found, key=sympy.default_sort_key))

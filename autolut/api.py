@@ -22,12 +22,13 @@ from brian2.core.namespace import get_local_namespace
 from brian2.parsing.sympytools import sympy_to_str
 
 from . import analysis, brian_model
-from .brian_model import GroupModel, RangeCounter, TableGuard, logger
+from .brian_model import FallbackCounter, GroupModel, RangeCounter, TableGuard, logger
 from .expeuler import LUTExponentialEuler
 from .lutfunction import Exact, LUTFunction, TableBank
 from .options import Options
 from .report import Report, Row
-from .tabulate import Table, TabulationError, on_grid_of, shared_grid, tabulate
+from .tabulate import (SINGULAR_BAND, Table, TabulationError, error_scale, finest_grid,
+                       on_grid_of, shared_grids, tabulate, with_limits, zeros)
 from .targets.c_expression import NoCForm, c_expression
 
 __all__ = ["report", "optimize", "restore", "optimized"]
@@ -55,58 +56,58 @@ class Optimization:
 
 def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
                 options: Options) -> list[PlannedTable]:
-    """Tabulate every tabulatable candidate; all tables of one axis share one grid.
+    """Tabulate every tabulatable candidate; the tables of one axis share a grid.
 
     A shared grid (the finest any table of the axis needs) lets the compiler
-    compute the index once for all lookups of the same axis value.
+    compute the index once for all lookups of the same axis value; tables that
+    would push it over ``max_points`` get grids of their own.
     """
-    planned, tables_per_axis = [], {}
+    planned, per_axis = [], {}
     for candidate in found.candidates:
-        if not candidate.tabulatable:
-            planned.append(PlannedTable(candidate, None, candidate.reason))
-            continue
-        axis, unit = candidate.axis, group_model.units[candidate.axis]
-        bounds = options.axis_range(axis, unit)
-        if bounds is None:
-            planned.append(PlannedTable(candidate, None, (
-                f"no range known for '{axis}'; give one, e.g. "
-                f"ranges={{'{axis}': (low, high)}} with units")))
-            continue
-        try:
-            value_unit = brian_model.expression_unit(group_model, candidate.expression)
-        except brian_model.UnitLost as error:
-            planned.append(PlannedTable(candidate, None, f"{error}; it stays exact"))
-            continue
-        if options.out_of_range == "exact":
-            try:
-                c_expression(candidate.expression, axis, group_model.constants)
-            except NoCForm as error:
-                planned.append(PlannedTable(candidate, None, (
-                    f"out_of_range='exact' needs the exact expression as C code, but {error}; "
-                    f"out_of_range='clamp' or 'error' would tabulate it")))
-                continue
-        exact = exact_expression(group, group_model, candidate, group_model.constants)
-        try:
-            table = tabulate(exact.evaluate, *bounds, options.tolerance,
-                             options.axis_step(axis, unit), options.max_points)
-        except TabulationError as error:
-            planned.append(PlannedTable(candidate, None, f"cannot be tabulated over "
-                                        f"'{axis}' in [{bounds[0]!r}, {bounds[1]!r}]: {error}"))
-            continue
-        tables_per_axis.setdefault(axis, []).append(table)
-        planned.append(PlannedTable(candidate, table, "", value_unit, exact))
-    grids = {axis: shared_grid(tables) for axis, tables in tables_per_axis.items()}
-    shared = []
-    for item in planned:
-        if item.table is not None and not _same_grid(item.table, grids[item.candidate.axis]):
-            item = dataclasses.replace(item, table=on_grid_of(item.exact.evaluate,
-                                                              grids[item.candidate.axis]))
-        shared.append(item)
-    return shared
+        item = _plan_table(group, group_model, candidate, options)
+        if item.table is not None:
+            per_axis.setdefault(candidate.axis, []).append(len(planned))
+        planned.append(item)
+    for indices in per_axis.values():
+        tables = [planned[index].table for index in indices]
+        for shape, members in shared_grids(tables, options.max_points):
+            for member in members:
+                item = planned[indices[member]]
+                if item.table.grid != shape:
+                    planned[indices[member]] = dataclasses.replace(
+                        item, table=on_grid_of(item.exact.evaluate, shape, item.table.scale))
+    return planned
 
 
-def _same_grid(table: Table, other: Table) -> bool:
-    return (table.points, table.intervals) == (other.points, other.intervals)
+def _plan_table(group, group_model: GroupModel, candidate: analysis.Candidate,
+                options: Options) -> PlannedTable:
+    """`candidate` with its table, or with the reason why it has none."""
+    if not candidate.tabulatable:
+        return PlannedTable(candidate, None, candidate.reason)
+    axis = group_model.axes[candidate.axis]
+    if axis.low is None:
+        return PlannedTable(candidate, None, (
+            f"no range known for '{axis.name}'; give one, e.g. "
+            f"ranges={{'{axis.name}': (low, high)}} with units"))
+    try:
+        value_unit = brian_model.expression_unit(group_model, candidate.expression)
+    except brian_model.UnitLost as error:
+        return PlannedTable(candidate, None, f"{error}; it stays exact")
+    if options.out_of_range == "exact":
+        try:
+            c_expression(candidate.expression, candidate.axis, group_model.constants)
+        except NoCForm as error:
+            return PlannedTable(candidate, None, (
+                f"out_of_range='exact' needs the exact expression as C code, but {error}; "
+                f"out_of_range='clamp' or 'error' would tabulate it"))
+    try:
+        item = PlannedTable(candidate, None, "", value_unit, exact_expression(
+            group, group_model, candidate, group_model.constants))
+        return dataclasses.replace(item, table=_tabulate(item, axis, options))
+    except TabulationError as error:
+        return PlannedTable(candidate, None, f"cannot be tabulated over '{axis.name}' in "
+                                             f"[{axis.show(axis.low)}, {axis.show(axis.high)}]: "
+                                             f"{error}")
 
 
 def make_report(group, planned: list[PlannedTable], options: Options, group_model) -> Report:
@@ -127,31 +128,51 @@ def make_report(group, planned: list[PlannedTable], options: Options, group_mode
             relative_error=table.relative_error if table else None,
             tolerance=options.tolerance, cost=candidate.cost,
             tabulated=table is not None, reason=item.reason,
-            segments=len(table.intervals) if table and table.intervals else 1))
-    return Report(group.name, options.tolerance, tuple(rows))
+            segments=len(table.intervals) if table and table.intervals else 1,
+            worst=table.worst * axis_unit if table else None,
+            worst_value=table.worst_value * item.unit if table else None))
+    axes = tuple(group_model.axes[name].describe()
+                 for name in sorted({item.candidate.axis for item in planned
+                                     if item.candidate.axis in group_model.axes}))
+    return Report(group.name, options.tolerance, tuple(rows), axes)
 
 
 def exact_expression(group, group_model: GroupModel, candidate: analysis.Candidate,
                      constants: Mapping[str, float]) -> Exact:
-    """The exact form of `candidate` with `constants`, for lookups outside the range."""
+    """The exact form of `candidate` with `constants`: a numpy function of the axis
+    that gives the limit at (and around) removable singular points, and a C form
+    for lookups outside the range.
+
+    Raises
+    ------
+    TabulationError
+        If a denominator vanishes where the numerator does not (a pole).
+    """
     try:
         c_code = c_expression(candidate.expression, candidate.axis, constants)
     except NoCForm:
         c_code = None  # only out_of_range='exact' needs it, and it checks (plan_tables)
-    return Exact(brian_model.make_function(group, group_model, candidate.expression,
-                                           candidate.axis, constants), c_code)
+    evaluate = brian_model.make_function(group, group_model, candidate.expression,
+                                         candidate.axis, constants)
+    axis = group_model.axes[candidate.axis]
+    singular = [point for denominator in analysis.denominators(candidate.expression, axis.name)
+                for point in zeros(brian_model.make_function(group, group_model, denominator,
+                                                             axis.name, constants),
+                                   axis.low, axis.high)]
+    evaluate = with_limits(evaluate, singular, SINGULAR_BAND * (axis.high - axis.low), axis.show)
+    return Exact(evaluate, c_code)
 
 
 def build_table_functions(group, planned: list[PlannedTable], group_model: GroupModel,
                           options: Options) -> dict[int, tuple[str, LUTFunction]]:
     """One `TableBank` per axis and one `LUTFunction` per table, by candidate index,
     with the function's name in the namespace."""
-    by_axis: dict[str, list[int]] = {}
+    by_grid: dict[tuple, list[int]] = {}
     for index, item in enumerate(planned):
         if item.table is not None:
-            by_axis.setdefault(item.candidate.axis, []).append(index)
+            by_grid.setdefault((item.candidate.axis, item.table.grid), []).append(index)
     functions, taken = {}, set(group.variables) | set(group.namespace)
-    for axis, indices in by_axis.items():
+    for (axis, _), indices in by_grid.items():
         bank = TableBank([planned[index].table for index in indices],
                          name=f"{group.name}_{axis}_tables*")
         for position, index in enumerate(indices):
@@ -190,23 +211,28 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
                      .expression.free_symbols} & set(changed)]
             if not stale:
                 continue
+            axis = group_model.axes[planned[indices[0]].candidate.axis]
             for index in stale:
                 planned[index] = dataclasses.replace(planned[index], exact=exact_expression(
                     group, group_model, planned[index].candidate, constants))
                 functions[index][1].exact = planned[index].exact
-
-            def evaluate(index):
-                return planned[index].exact.evaluate
-
-            first = bank.tables[0]
+            shape = bank.tables[0].grid
             tables = {index: planned[index].table for index in indices}
-            tables.update({i: on_grid_of(evaluate(i), first) for i in stale})
-            if any(tables[i].max_error > options.tolerance * tables[i].spread for i in stale):
+            tables.update({index: on_grid_of(planned[index].exact.evaluate, shape, error_scale(
+                planned[index].exact.evaluate, axis.low, axis.high, axis.operating,
+                _offset(planned[index].candidate), axis.show)) for index in stale})
+            if any(tables[index].relative_error > options.tolerance for index in stale):
                 # the whole bank moves to a grid fine enough for the new curves
-                finer = shared_grid([first] + [
-                    tabulate(evaluate(i), first.low, first.high, options.tolerance,
-                             max_points=options.max_points) for i in stale])
-                tables = {i: on_grid_of(evaluate(i), finer) for i in indices}
+                finer = finest_grid([shape] + [
+                    _tabulate(planned[index], axis, options).grid for index in stale])
+                if finer.points > options.max_points:
+                    raise brian_model.AutolutError(
+                        f"autolut: after the change of {', '.join(sorted(changed))}, the tables "
+                        f"of group '{group.name}' over '{axis.name}' need {finer.points} points "
+                        f"in one grid, more than max_points = {options.max_points}; call "
+                        f"autolut.restore(group) and optimize it again")
+                tables = {index: on_grid_of(planned[index].exact.evaluate, finer,
+                                            tables[index].scale) for index in indices}
             bank.set_tables([tables[index] for index in indices])
             for index in indices:
                 planned[index] = dataclasses.replace(planned[index], table=tables[index])
@@ -214,6 +240,18 @@ def _refresher(group, group_model: GroupModel, planned, functions, options: Opti
         group._autolut.report = make_report(group, planned, options, group_model)
 
     return refresh
+
+
+def _offset(candidate: analysis.Candidate) -> float:
+    """The offset of the candidate's error scale: step factors are measured by
+    their decay per step, ``1 - exp(A*dt)`` (see `autolut.tabulate.ErrorScale`)."""
+    return 1.0 if candidate.role == analysis.STEP_FACTOR else 0.0
+
+
+def _tabulate(item: PlannedTable, axis, options: Options) -> Table:
+    """The table of `item`'s exact function over `axis`, sized for the tolerance."""
+    return tabulate(item.exact.evaluate, axis.low, axis.high, options.tolerance, axis.step,
+                    options.max_points, axis.operating, _offset(item.candidate), axis.show)
 
 
 def _analyse(group, options: Options, namespace):
@@ -249,12 +287,13 @@ def _plan(group, group_model: GroupModel, gates, options: Options):
     gated = {gate.variable for gate in gates}
     found = analysis.without_equations(
         found, gated, "only used in the equation of {}, which is integrated with its own tables")
+    found = analysis.Analysis(found.candidates + tuple(analysis.gate_candidates(gates)),
+                              found.sites)
+    found = analysis.without_cheap_axes(found, options.min_cost)
     found = analysis.without_equations(
         found, _unused_subexpressions(group, group_model.model, found, gated),
         "not needed in the simulation: {} only feeds larger tables (it stays exact)")
     if gates:
-        found = analysis.Analysis(found.candidates + tuple(analysis.gate_candidates(gates)),
-                                  found.sites)
         group_model = dataclasses.replace(
             group_model, constants={**group_model.constants, "dt": float(group.clock.dt_)},
             guarded=group_model.guarded | {"dt"})
@@ -304,10 +343,10 @@ def report(group, **options) -> Report:
     >>> from brian2 import NeuronGroup, mV, ms
     >>> import autolut
     >>> group = NeuronGroup(1, '''dv/dt = (-65*mV - v)/(10*ms) : volt
-    ...                           dm/dt = (1 - m)*exp(v/(20*mV))/ms - m/ms : 1''')
+    ...     dm/dt = (1 - m)/exprel(-(v + 40*mV)/(10*mV))/ms - 4*m*exp(-(v + 65*mV)/(18*mV))/ms : 1''')
     >>> row = autolut.report(group).candidates[0]
     >>> row.expression, row.variable, row.tabulated, row.relative_error <= 1e-6
-    ('exp(v/(20*mV))/ms', 'v', True, True)
+    ('1/(ms*exprel((-40*mV - v)/(10*mV)))', 'v', True, True)
     """
     existing = getattr(group, "_autolut", None)
     if existing is not None:
@@ -340,10 +379,10 @@ def optimize(group, **options):
     >>> from brian2 import NeuronGroup, mV, ms, run
     >>> import autolut
     >>> group = NeuronGroup(1, '''dv/dt = (-65*mV - v)/(10*ms) : volt
-    ...                           dm/dt = (1 - m)*exp(v/(20*mV))/ms - m/ms : 1''')
+    ...     dm/dt = (1 - m)/exprel(-(v + 40*mV)/(10*mV))/ms - 4*m*exp(-(v + 65*mV)/(18*mV))/ms : 1''')
     >>> group = autolut.optimize(group)
     >>> str(group.user_equations['m'].expr)
-    '-m/ms + (1 - m)*lut_m(v)'
+    'm*lut_m_2(v) + (1 - m)*lut_m(v)'
     """
     if getattr(group, "_autolut", None) is not None:
         logger.info(f"autolut: group '{group.name}' is already optimized; nothing to do",
@@ -372,6 +411,9 @@ def optimize(group, **options):
                        {name: group_model.constants[name] for name in group_model.guarded})
     if options.out_of_range == "clamp":
         guard.counters = count_out_of_range(group, group_model, functions)
+    elif options.out_of_range == "exact":
+        guard.counters = [FallbackCounter(group, name, lut, group_model.units[lut.axis])
+                          for name, lut in functions.values()]
     saved = brian_model.rewrite_group(group, new_expressions,
                                       {name: lut for name, lut in functions.values()}, guard,
                                       _integration_method(gates, planned, functions))
@@ -414,8 +456,8 @@ def restore(group):
     --------
     >>> from brian2 import NeuronGroup, mV
     >>> import autolut
-    >>> group = NeuronGroup(1, 'dn/dt = (1/(1 + exp(-v/(5*mV))) - n)/ms : 1\nv : volt',
-    ...                     method='euler')
+    >>> group = NeuronGroup(1, '''v : volt
+    ...     dm/dt = (1 - m)/exprel(-(v + 40*mV)/(10*mV))/ms - 4*m*exp(-(v + 65*mV)/(18*mV))/ms : 1''')
     >>> exact = str(group.user_equations)
     >>> optimized = str(autolut.optimize(group, ranges={'v': (-100*mV, 50*mV)}).user_equations)
     >>> optimized != exact, str(autolut.restore(group).user_equations) == exact
@@ -441,7 +483,7 @@ def optimized(**options):
     >>> @autolut.optimized(tolerance=1e-5)
     ... def build():
     ...     return NeuronGroup(1, '''dv/dt = (-65*mV - v)/(10*ms) : volt
-    ...                               dm/dt = (1 - m)*exp(v/(20*mV))/ms - m/ms : 1''')
+    ...     dm/dt = (1 - m)/exprel(-(v + 40*mV)/(10*mV))/ms - 4*m*exp(-(v + 65*mV)/(18*mV))/ms : 1''')
     >>> group = build()
     >>> 'lut_m' in group.namespace
     True

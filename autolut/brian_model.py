@@ -49,8 +49,9 @@ from brian2.utils.stringtools import get_identifiers
 
 from . import analysis, expeuler
 from .lutfunction import OutOfRangeError
-from .options import Options, OptionsError
-from .targets.cpp_target import STANDALONE_ERROR_FILE, SUPPORTED_DEVICES
+from .options import AxisRange, Options, OptionsError, display_unit
+from .targets.cpp_target import (STANDALONE_ERROR_FILE, SUPPORTED_DEVICES, fallbacks_file,
+                                 write_fallbacks_at_end)
 
 __all__ = ["GroupModel", "read_group", "make_function", "expression_unit", "UnitLost",
            "units_preserved",
@@ -75,6 +76,7 @@ class GroupModel:
     constants: Mapping[str, float]    # value (SI) of every name classified CONSTANT
     guarded: frozenset[str]           # constants that may change before a run
     units: Mapping[str, object]       # unit of every axis
+    axes: Mapping[str, AxisRange] = dataclasses.field(default_factory=dict)
 
 
 def read_group(group, options: Options, run_namespace: Mapping | None) -> GroupModel:
@@ -94,7 +96,10 @@ def read_group(group, options: Options, run_namespace: Mapping | None) -> GroupM
     stochastic = set(user_equations.stochastic_variables)
     symbols, constants, guarded, variables = {}, {}, set(), dict(group.variables)
     pure_functions = set(analysis.STANDARD_FUNCTIONS)
-    for name in sorted(identifiers - set(user_equations.subexpr_names) - stochastic):
+    # Names used only by thresholds and resets are read for the axis ranges (a
+    # threshold names a voltage); no table depends on them, so they are not guarded.
+    in_events = event_identifiers(group) - identifiers
+    for name in sorted((identifiers | in_events) - set(user_equations.subexpr_names) - stochastic):
         kind, value, obj = _classify(group, name, options, run_namespace)
         if isinstance(obj, Function):
             # sympy may know the function under another name (Brian2's int is int_)
@@ -110,17 +115,64 @@ def read_group(group, options: Options, run_namespace: Mapping | None) -> GroupM
             variables[name] = obj
         if kind == analysis.CONSTANT:
             constants[name] = value
+            if name in in_events:
+                continue
             if name not in group.variables:
                 guarded.add(name)
             elif isinstance(group.variables[name], ArrayVariable):
                 guarded.add(name)
     symbols.update({name: analysis.STOCHASTIC for name in stochastic})
     units = {name: get_unit(group.variables[name].dim)
-             for name, kind in symbols.items() if kind == analysis.AXIS}
+             for name, kind in symbols.items() if kind == analysis.AXIS and name not in in_events}
     model = analysis.Model(tuple(equations), symbols, frozenset(pure_functions),
                            frozenset(options.exclude), options.min_cost,
                            tabulate_own_variable=evaluates_right_hand_side(group))
-    return GroupModel(model, variables, constants, frozenset(guarded), units)
+    group_model = GroupModel(model, variables, constants, frozenset(guarded), units)
+    axes = {axis: options.bind_axis(axis, unit, named_points(group, group_model, axis))
+            for axis, unit in units.items()}
+    return dataclasses.replace(group_model, axes=axes)
+
+
+def named_points(group, group_model: GroupModel, axis: str) -> list[tuple[float, str]]:
+    """The values of `axis` that the model names (see `analysis.reference_points`),
+    as ``(SI value, expression)`` pairs; thresholds, resets and refractoriness
+    conditions included."""
+    points = []
+    for point in analysis.reference_points(group_model.model, axis,
+                                           event_conditions(group, axis)):
+        try:
+            value = float(np.asarray(make_function(group, group_model, point, axis)(
+                np.zeros(1))).reshape(-1)[0])
+        except (AutolutError, KeyError, TypeError, ValueError, ZeroDivisionError):
+            continue  # not a constant after all
+        if np.isfinite(value):
+            points.append((value, sympy_to_str(point)))
+    return points
+
+
+def event_conditions(group, axis: str) -> list[sympy.Expr]:
+    """``lhs - rhs`` of the comparisons in the group's event conditions (``v > Vcut``)
+    and refractoriness condition, and ``axis - value`` of resets ``axis = value``."""
+    conditions = [code for code in group.events.values() if isinstance(code, str)]
+    if isinstance(group._refractory, str):
+        conditions.append(group._refractory)
+    found = []
+    for code in conditions:
+        try:
+            expression = str_to_sympy(code)
+        except (SyntaxError, TypeError, ValueError):
+            continue
+        found += [relation.lhs - relation.rhs
+                  for relation in expression.atoms(sympy.core.relational.Relational)]
+    for code in group.event_codes.values():
+        for line in str(code).replace(";", "\n").splitlines():
+            target, equals, value = line.partition("=")
+            if equals and target.strip() == axis and not value.startswith("="):
+                try:
+                    found.append(sympy.Symbol(axis, real=True) - str_to_sympy(value.strip()))
+                except (SyntaxError, TypeError, ValueError):
+                    continue
+    return found
 
 
 def _check_names(group, options: Options) -> None:
@@ -230,10 +282,21 @@ def make_function(group, group_model: GroupModel, expression: sympy.Expr, axis: 
     return function
 
 
+def _exprel(x):
+    """Brian2's exprel (limit 1 at 0, inf above 717), without its unit-checking wrapper
+    (which formats the whole argument array into a message on every call)."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(all="ignore"):
+        return np.where(np.abs(x) < 1e-16, 1.0, np.where(x > 717, np.inf, np.expm1(x) / x))
+
+
 def _numpy_implementation(function: Function, group):
+    if function is DEFAULT_FUNCTIONS["exprel"]:
+        return _exprel
     try:
         implementation = function.implementations[NumpyCodeObject]
-    except KeyError:  # as brian2's create_runner_codeobj does for functions without one
+    except KeyError:
+        # as brian2's create_runner_codeobj does for functions without one
         function.implementations.add_numpy_implementation(function.pyfunc)
         implementation = function.implementations[NumpyCodeObject]
     return implementation.get_code(group)
@@ -418,7 +481,9 @@ class TableGuard(BrianObject):
         self.group = group
         self.refresh = refresh
         self.constants = dict(constants)
-        self.counters: list[RangeCounter] = []  # out_of_range='clamp'
+        self.counters: list[RangeCounter | FallbackCounter] = []  # 'clamp' and 'exact'
+        self.neuron_steps = 0  # simulated since the counts were last logged
+        self._end = _timestep(group.clock) or 0
 
     def before_run(self, run_namespace):
         check_device()
@@ -436,25 +501,74 @@ class TableGuard(BrianObject):
                         f"tables that use them", "retabulate")
             self.refresh(changed)
             self.constants.update(changed)
+        clock = self.group.clock
+        start = _timestep(clock)
+        self.neuron_steps += len(self.group) * (clock._i_end - (self._end if start is None
+                                                                  else start))
+        self._end = clock._i_end
         if type(get_device()) is not RuntimeDevice:
-            watch_standalone_run(self.counters)
+            for counter in self.counters:
+                counter.prepare_standalone()
+            watch_standalone_run(self)
         super().before_run(run_namespace)
 
     def after_run(self):
         if type(get_device()) is RuntimeDevice:
-            for counter in self.counters:
-                counter.log_new_counts()
+            self.log_new_counts()
         super().after_run()
+
+    def log_new_counts(self) -> None:
+        """Warn about lookups outside the ranges since the last warning: per axis under
+        'clamp'; under 'exact' per axis too, when its tables evaluated their exact
+        expressions in more than `FREQUENT_FALLBACK` of the neuron-steps of the run."""
+        frequent: dict[str, list[tuple[RangeCount, int]]] = {}
+        for counter in self.counters:
+            if isinstance(counter, RangeCounter):
+                counter.log_new_counts()
+                continue
+            count, new = counter.count(), counter.new_count()
+            if new > FREQUENT_FALLBACK * self.neuron_steps:
+                frequent.setdefault(count.axis, []).append((count, new))
+        for counts in frequent.values():
+            most = max(new for _, new in counts)
+            first = counts[0][0]
+            lowest = min((c.lowest for c, _ in counts if c.lowest is not None), default=None)
+            highest = max((c.highest for c, _ in counts if c.highest is not None),
+                          default=None)
+            combined = dataclasses.replace(
+                first, tables=tuple(c.tables[0] for c, _ in counts), outside=most,
+                lowest=lowest, highest=highest)
+            logger.warn(f"{combined} In the last run: {most} of {self.neuron_steps} "
+                        f"neuron-steps ({100 * most / self.neuron_steps:.2g} %).",
+                        "exact_fallback")
+        self.neuron_steps = 0
+
+
+def _timestep(clock) -> int | None:
+    """The clock's current time step, or None where it cannot be read (standalone)."""
+    try:
+        return int(np.asarray(clock.variables["timestep"].get_value()).reshape(-1)[0])
+    except NotImplementedError:
+        return None
+
+
+#: Under out_of_range='exact', a run in which a table evaluated its exact
+#: expression in more than this fraction of the neuron-steps ends with a warning:
+#: its range misses where the neuron lives, which costs speed.
+FREQUENT_FALLBACK = 0.01
 
 
 @dataclasses.dataclass(frozen=True)
 class RangeCount:
-    """How often an axis left its tables' range under ``out_of_range='clamp'``.
+    """How often lookups fell outside a table range.
 
-    ``outside`` counts neuron-steps in which the axis was outside ``[low,
-    high]`` (in each of them, every table of the axis used its end value);
-    ``neurons`` how many neurons it happened to; ``lowest`` and ``highest``
-    the extreme values seen (None when the axis never went below / above).
+    Under ``out_of_range='clamp'`` (``policy``), one count per axis: ``outside``
+    counts neuron-steps in which the axis was outside ``[low, high]`` (in each
+    of them, every table of the axis used its end value) and ``neurons`` how
+    many neurons it happened to. Under ``'exact'``, one count per table:
+    ``outside`` counts the lookups that evaluated the exact expression instead
+    (``neurons`` is None). ``lowest`` and ``highest`` are the extreme values
+    seen outside (None when the axis never went below / above).
     """
 
     group: str
@@ -463,23 +577,72 @@ class RangeCount:
     high: object
     tables: tuple[str, ...]
     outside: int
-    neurons: int
+    neurons: int | None
     lowest: object
     highest: object
+    policy: str = "clamp"
 
     def __str__(self) -> str:
-        unit = self.high.get_best_unit() if float(self.high) else self.low.get_best_unit()
+        scale, unit = display_unit(self.high / float(self.high) if float(self.high) else
+                                   self.low / float(self.low),
+                                   max(abs(float(self.low)), abs(float(self.high))))
 
         def show(value):
-            return f"{float(value / unit):.6g} {unit}"
+            return f"{float(value) / scale:.6g} {unit}".rstrip()
 
         seen = ", ".join(f"{word} {show(value)}" for word, value in
                          (("lowest", self.lowest), ("highest", self.highest)) if value is not None)
+        where = (f"[{float(self.low) / scale:g}, {float(self.high) / scale:g}] {unit}").rstrip()
+        if self.policy == "exact":
+            tables = (f"table {self.tables[0]} evaluated its exact expression"
+                      if len(self.tables) == 1 else
+                      f"tables {', '.join(self.tables)} evaluated their exact expressions")
+            return (f"autolut: in group '{self.group}', {tables} {self.outside} times, where "
+                    f"{self.axis} was outside the range {where} ({seen}). That is right but "
+                    f"slow; widen ranges={{'{self.axis}': (low, high)}} to cover these values.")
         return (f"autolut: in group '{self.group}', {self.axis} was outside the table range "
-                f"[{float(self.low / unit):g}, {float(self.high / unit):g}] {unit} in "
-                f"{self.outside} neuron-steps ({self.neurons} neurons; {seen}); tables "
-                f"{', '.join(self.tables)} used their end values there. Widen "
+                f"{where} in {self.outside} neuron-steps ({self.neurons} neurons; {seen}); "
+                f"tables {', '.join(self.tables)} used their end values there. Widen "
                 f"ranges={{'{self.axis}': (low, high)}} or use out_of_range='exact'.")
+
+
+class FallbackCounter:
+    """How often a table under ``out_of_range='exact'`` evaluated its exact expression.
+
+    The lookups count themselves in the table's `LUTFunction.fallbacks` array
+    (cold code, no cost while the axis stays in range); on cpp_standalone the
+    program writes the array into its results at its end.
+    """
+
+    def __init__(self, group, name: str, lut, unit):
+        self.group, self.name, self.lut, self.unit = group, name, lut, unit
+        self.reported = 0
+
+    def count(self) -> RangeCount:
+        outside, lowest, highest = self.lut.fallbacks
+        table = self.lut.table
+        return RangeCount(
+            self.group.name, self.lut.axis, table.low * self.unit, table.high * self.unit,
+            (self.name,), int(outside), None,
+            lowest * self.unit if lowest < table.low else None,
+            highest * self.unit if highest > table.high else None, policy="exact")
+
+    def new_count(self) -> int:
+        """Exact evaluations since the last call."""
+        total = int(self.lut.fallbacks[0])
+        new, self.reported = total - self.reported, total
+        return new
+
+    def prepare_standalone(self) -> None:
+        write_fallbacks_at_end(self.lut)
+
+    def remove(self) -> None:
+        """Nothing to remove: the counts live in the table function."""
+
+    def read_standalone(self, directory: str) -> None:
+        path = os.path.join(directory, fallbacks_file(self.lut))
+        if os.path.exists(path):
+            self.lut.fallbacks[:] = np.fromfile(path, dtype=np.float64, count=3)
 
 
 class RangeCounter:
@@ -532,6 +695,12 @@ class RangeCounter:
             logger.warn(str(count), "out_of_range")
         self.reported = count.outside
 
+    def prepare_standalone(self) -> None:
+        """Nothing to do: the counts are group variables, which the program writes."""
+
+    def read_standalone(self, directory: str) -> None:
+        """Nothing to do: the device reads the counts with the group's variables."""
+
     def remove(self) -> None:
         self.group.contained_objects.remove(self.runner)
 
@@ -539,17 +708,19 @@ class RangeCounter:
 # cpp_standalone runs the simulation in device.build(), after every Python hook
 # of the run: counts are read, and a failed lookup's message is turned into an
 # exception, once the device has run the program.
-_COUNTERS_OF_THE_NEXT_BUILD: list[RangeCounter] = []
+_GUARDS_OF_THE_NEXT_BUILD: list[TableGuard] = []
 
 
-def watch_standalone_run(counters: Iterable[RangeCounter]) -> None:
-    """Have the standalone device report `counters` and out-of-range errors after it runs."""
+def watch_standalone_run(guard: TableGuard) -> None:
+    """Have the standalone device report the counts of `guard` and out-of-range
+    errors after it runs."""
     device = get_device()
     if not getattr(device, "_autolut_watched", False):
         run = device.run
 
         def run_and_report(directory=None, *args, **kwargs):
-            error_file = os.path.join(directory or device.project_dir, STANDALONE_ERROR_FILE)
+            directory = directory or device.project_dir
+            error_file = os.path.join(directory, STANDALONE_ERROR_FILE)
             if os.path.exists(error_file):
                 os.remove(error_file)
             try:
@@ -559,10 +730,14 @@ def watch_standalone_run(counters: Iterable[RangeCounter]) -> None:
                     with open(error_file) as file:
                         raise OutOfRangeError(file.read().strip()) from failure
                 raise
-            while _COUNTERS_OF_THE_NEXT_BUILD:
-                _COUNTERS_OF_THE_NEXT_BUILD.pop().log_new_counts()
+            while _GUARDS_OF_THE_NEXT_BUILD:
+                watched = _GUARDS_OF_THE_NEXT_BUILD.pop()
+                for counter in watched.counters:
+                    counter.read_standalone(directory)
+                watched.log_new_counts()
             return result
 
         device.run = run_and_report
         device._autolut_watched = True
-    _COUNTERS_OF_THE_NEXT_BUILD.extend(c for c in counters if c not in _COUNTERS_OF_THE_NEXT_BUILD)
+    if guard not in _GUARDS_OF_THE_NEXT_BUILD:
+        _GUARDS_OF_THE_NEXT_BUILD.append(guard)

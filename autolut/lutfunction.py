@@ -25,6 +25,7 @@ import numpy as np
 from brian2 import Function, Quantity
 from brian2.core.names import Nameable
 
+from .options import display_unit
 from .tabulate import Table, layout
 from .targets import cpp_target, cython_target, numpy_target
 
@@ -122,6 +123,11 @@ class LUTFunction(Function, Nameable):
         Nameable.__init__(self, name=name)
         self.bank, self.index, self.axis = bank, index, axis
         self.policy, self.exact, self.description = policy, exact, description
+        #: Under out_of_range='exact': how often the exact expression was evaluated,
+        #: and the lowest and highest axis value it was evaluated at (SI). The
+        #: lookups write it in place (a namespace array on cython and
+        #: cpp_standalone, where the program writes it back at its end).
+        self.fallbacks = np.array([0.0, np.inf, -np.inf])
         self._arg_unit, self._return_unit = arg_unit, return_unit
         with_neuron = policy == "error"
         Function.__init__(self, pyfunc=self._call_with_units,
@@ -136,6 +142,11 @@ class LUTFunction(Function, Nameable):
         return self.bank.tables[self.index]
 
     @property
+    def fallbacks_key(self) -> str:
+        """Name of the `fallbacks` array in the generated code's namespace."""
+        return f"{self.name}_fallbacks"
+
+    @property
     def offset(self) -> int:
         """Position of this curve's value within a row of the bank."""
         return 2 * self.index
@@ -147,11 +158,8 @@ class LUTFunction(Function, Nameable):
 
     @property
     def display_unit(self) -> tuple[float, str]:
-        """Scale and name of the unit in which messages show axis values."""
-        unit = (self.table.high * self._arg_unit).get_best_unit() \
-            if isinstance(self._arg_unit, Quantity) and not self._arg_unit.is_dimensionless \
-            else None
-        return (float(unit), str(unit)) if unit is not None else (1.0, "")
+        """Scale and name of the unit in which messages show axis values (mV for volts)."""
+        return display_unit(self._arg_unit, max(abs(self.table.low), abs(self.table.high)))
 
     def out_of_range_error_text(self, value: str, neuron: str) -> str:
         """The message of a lookup outside the range (value and neuron as given)."""

@@ -12,19 +12,27 @@ from brian2.units.fundamentalunits import get_dimensions, have_same_dimensions
 from .analysis import DEFAULT_MIN_COST
 from .tabulate import DEFAULT_MAX_POINTS
 
-__all__ = ["Options", "OptionsError", "DEFAULT_TOLERANCE", "DEFAULT_VOLTAGE_RANGE",
-           "OUT_OF_RANGE_POLICIES"]
+__all__ = ["Options", "OptionsError", "AxisRange", "DEFAULT_TOLERANCE", "DEFAULT_VOLTAGE_RANGE",
+           "VOLTAGE_MARGIN", "OUT_OF_RANGE_POLICIES"]
 
-#: Maximum interpolation error of every table, relative to the spread (max - min)
-#: of the tabulated function over its range. Chosen so that the Hodgkin–Huxley
-#: type models of the test suite fire identical per-neuron spike counts with
-#: and without tables (see tests/test_numpy_runs.py).
+#: Maximum interpolation error of every table, relative to the function's
+#: magnitude where the neuron lives (see `autolut.tabulate.ErrorScale`). Chosen
+#: so that the Hodgkin–Huxley type models of the test suite fire identical
+#: per-neuron spike counts with and without tables (see tests/test_numpy_runs.py).
 DEFAULT_TOLERANCE = 1e-6
 
-#: Range of every axis with the dimension of a voltage, unless given: from
-#: below any potassium reversal potential to above any sodium spike peak of the
-#: models in tests/ (the peaks reach about +50 mV).
+#: A voltage axis's range, unless given, reaches this far beyond the lowest and
+#: the highest potential the model names (reversal potentials, thresholds,
+#: resets, half-activation voltages): spikes peak below the sodium reversal
+#: potential, and hyperpolarisation stays above the potassium one.
+VOLTAGE_MARGIN = 20 * mV
+
+#: Range of a voltage axis, unless given, when the model names no potential.
 DEFAULT_VOLTAGE_RANGE = (-120 * mV, 80 * mV)
+
+#: Derived voltage ranges never reach beyond this (a name such as ``v/volt + 1``
+#: is not a potential).
+_PLAUSIBLE_VOLTAGES = (-250 * mV, 250 * mV)
 
 #: What a lookup outside its table's range does, safest first: ``'exact'``
 #: evaluates the exact expression there (never wrong, only slower outside the
@@ -151,8 +159,44 @@ class Options:
                                    f"with the unit of {name}, not {value!r}")
         return options
 
+    def bind_axis(self, name: str, unit, points=()) -> AxisRange:
+        """The range, operating range and step of axis `name`.
+
+        Parameters
+        ----------
+        name, unit
+            The axis variable and its unit.
+        points
+            ``(value, expression)`` pairs: the values of the axis that the model
+            names (SI), see `autolut.analysis.reference_points`.
+
+        Raises
+        ------
+        OptionsError
+            For a range or step of the wrong unit, a range that is empty,
+            reversed or not finite.
+        """
+        step = self.axis_step(name, unit)
+        named = sorted(points)
+        if have_same_dimensions(unit, volt):
+            low, high = (float(bound) for bound in _PLAUSIBLE_VOLTAGES)
+            named = [(value, text) for value, text in named if low <= value <= high]
+        operating = (named[0][0], named[-1][0]) if named else None
+        names = f"{named[0][1]} .. {named[-1][1]}" if named else ""
+        given = self.axis_range(name, unit)
+        if given is not None:
+            return AxisRange(name, unit, *given, operating, "given", names, step)
+        if have_same_dimensions(unit, volt):
+            if named:
+                margin = float(VOLTAGE_MARGIN)
+                return AxisRange(name, unit, operating[0] - margin, operating[1] + margin,
+                                 operating, "model", names, step)
+            low, high = (float(bound) for bound in DEFAULT_VOLTAGE_RANGE)
+            return AxisRange(name, unit, low, high, None, "default", "", step)
+        return AxisRange(name, unit, None, None, operating, "none", names, step)
+
     def axis_range(self, name: str, unit) -> tuple[float, float] | None:
-        """The range of axis `name` in SI floats, or None when there is none.
+        """The range given for axis `name` in SI floats, or None when none was given.
 
         Raises `OptionsError` for a range of the wrong unit, empty, reversed or
         not finite.
@@ -171,8 +215,6 @@ class Options:
                     f"autolut: ranges['{name}'] must be finite with low < high, "
                     f"got ({self.ranges[name][0]!r}, {self.ranges[name][1]!r})")
             return low, high
-        if have_same_dimensions(unit, volt):
-            return float(DEFAULT_VOLTAGE_RANGE[0]), float(DEFAULT_VOLTAGE_RANGE[1])
         return None
 
     def axis_step(self, name: str, unit) -> float | None:
@@ -184,3 +226,57 @@ class Options:
                                f"'{name}' is in {unit!r}")
         return float(value)
 
+
+
+@dataclasses.dataclass(frozen=True)
+class AxisRange:
+    """The range of one table axis of a group, in SI floats.
+
+    ``low`` and ``high`` bound the tables (None: no range, nothing tabulated
+    over this axis); ``operating`` is where the neuron lives, between the
+    lowest and the highest value the model names (`names` says which), or None;
+    ``source`` says where the range comes from: ``'given'`` (``ranges=``),
+    ``'model'`` (the named values plus `VOLTAGE_MARGIN`), ``'default'``
+    (`DEFAULT_VOLTAGE_RANGE`) or ``'none'``.
+    """
+
+    name: str
+    unit: object
+    low: float | None
+    high: float | None
+    operating: tuple[float, float] | None
+    source: str
+    names: str = ""
+    step: float | None = None
+
+    def show(self, value: float) -> str:
+        """`value` (SI) in the axis' display unit, e.g. ``'-41.2 mV'``."""
+        scale, name = display_unit(self.unit, max(abs(self.low or 0), abs(self.high or 0)))
+        return f"{value / scale:.6g} {name}".rstrip()
+
+    def describe(self) -> str:
+        """Where the range comes from, for the report."""
+        if self.low is None:
+            return (f"{self.name}: no range (give ranges={{'{self.name}': (low, high)}} "
+                    f"with units)")
+        scale, unit = display_unit(self.unit, max(abs(self.low), abs(self.high)))
+        text = f"{self.name} in [{self.low / scale:.6g}, {self.high / scale:.6g}] {unit}"
+        text += {"given": " (given)",
+                 "model": f" (the model's values {self.names} with a margin of "
+                          f"{float(VOLTAGE_MARGIN) / scale:g} {unit})",
+                 "default": " (default: the model names no potential)"}[self.source]
+        if self.operating is not None:
+            low, high = (max(self.operating[0], self.low), min(self.operating[1], self.high))
+            if low <= high:
+                text += (f"; the neuron lives in [{low / scale:.6g}, {high / scale:.6g}] {unit}"
+                         + (f" ({self.names})" if self.source != "model" else ""))
+        return text
+
+
+def display_unit(unit, magnitude: float) -> tuple[float, str]:
+    """Scale and name of the unit in which values of `unit` around `magnitude`
+    (SI) are shown: mV for volts, µM for micromolar concentrations..."""
+    if not isinstance(unit, Quantity) or unit.is_dimensionless:
+        return 1.0, ""
+    best = (magnitude * unit if magnitude else unit).get_best_unit()
+    return float(best), str(best)

@@ -16,11 +16,14 @@ __all__ = ["Row", "Report"]
 class Row:
     """One candidate subexpression of a group and what autolut does with it.
 
-    ``low``, ``high``, ``step`` and ``max_error`` are Brian2 quantities (None
-    for candidates that got no table); ``relative_error`` is ``max_error``
-    divided by the spread of the function over the range. ``segments`` is 1
-    for a uniform grid; a piecewise-uniform grid has that many equal segments,
-    each with its own step, and ``step`` is the smallest of them.
+    ``low``, ``high``, ``step`` and ``max_error`` (the largest absolute error
+    measured) are Brian2 quantities (None for candidates that got no table).
+    ``relative_error`` is the largest error relative to the function's local
+    magnitude, with a floor at its largest magnitude where the neuron lives
+    (what the tolerance bounds, see `autolut.tabulate.ErrorScale`); it is found
+    at the axis value ``worst``, where the function is ``worst_value``.
+    ``segments`` is 1 for a uniform grid; a piecewise-uniform grid has that many
+    equal segments, each with its own step, and ``step`` is the smallest of them.
     """
 
     name: str
@@ -38,6 +41,8 @@ class Row:
     tabulated: bool
     reason: str
     segments: int = 1
+    worst: Quantity | None = None
+    worst_value: Quantity | None = None
 
     @property
     def saved_operations(self) -> int:
@@ -69,6 +74,7 @@ class Report:
     group: str
     tolerance: float
     candidates: tuple[Row, ...]
+    axes: tuple[str, ...] = ()  # the range of every table axis, and where it comes from
 
     @property
     def tabulated(self) -> tuple[Row, ...]:
@@ -80,26 +86,29 @@ class Report:
 
     def to_dict(self) -> dict:
         return {"group": self.group, "tolerance": self.tolerance,
-                "table_bytes": self.nbytes,
+                "table_bytes": self.nbytes, "axes": list(self.axes),
                 "candidates": [row.to_dict() for row in self.candidates]}
 
     def __str__(self) -> str:
         lines = [f"autolut report for '{self.group}': {len(self.tabulated)} of "
                  f"{len(self.candidates)} candidate expressions tabulated, "
                  f"{self.nbytes / 1024:.1f} KiB of tables, tolerance {self.tolerance:g} "
-                 f"(relative to each function's spread)"]
+                 f"(error relative to each function's value, and at least to its largest "
+                 f"value where the neuron lives)"]
+        lines += [f"  axis {text}" for text in self.axes]
         header = ("from", "expression", "axis", "range", "step", "points", "memory",
-                  "max error", "rel. error", "ops saved", "tabulated")
+                  "max error", "rel. error", "at", "ops saved", "tabulated")
         rows = [header]
         for row in self.candidates:
             if row.tabulated or row.points:
                 cells = (f"[{_short(row.low)}, {_short(row.high)}]",
                          _short(row.step) + (" (smallest)" if row.segments > 1 else ""),
                          str(row.points) + (f" in {row.segments} segments"
-                                            if row.segments > 1 else ""), f"{row.nbytes / 1024:.1f} KiB", _short(row.max_error),
-                         f"{row.relative_error:.1e}")
+                                            if row.segments > 1 else ""),
+                         f"{row.nbytes / 1024:.1f} KiB", _short(row.max_error),
+                         f"{row.relative_error:.1e}", _short(row.worst))
             else:
-                cells = ("", "", "", "", "", "")
+                cells = ("", "", "", "", "", "", "")
             rows.append((row.name, _shorten(row.expression), row.variable or "", *cells,
                          str(row.saved_operations) if row.tabulated else "",
                          "yes" if row.tabulated else "no: " + row.reason))

@@ -110,7 +110,7 @@ def validate(builder, duration, *, target=None, recorded_neurons=10, random_seed
     >>> prefs.codegen.target = 'numpy'
     >>> def build():
     ...     group = NeuronGroup(3, '''dv/dt = (-65*mV - v)/(10*ms) + 20*mV*m/ms : volt
-    ...                              dm/dt = exp(v/(20*mV))/ms*(1 - m) - m/ms : 1''',
+    ...         dm/dt = (1 - m)/exprel(-(v + 40*mV)/(10*mV))/ms - 4*m*exp(-(v + 65*mV)/(18*mV))/ms : 1''',
     ...                         threshold='v > -30*mV', reset='v = -65*mV', method='euler')
     ...     group.v = -65*mV
     ...     return group

@@ -5,11 +5,11 @@ Examples
 >>> from brian2 import NeuronGroup, mV, ms
 >>> import autolut
 >>> group = autolut.optimize(NeuronGroup(1, '''dv/dt = (-65*mV - v)/(10*ms) : volt
-...                                            dm/dt = (1 - m)*exp(v/(20*mV))/ms - m/ms : 1'''))
+...     dm/dt = (1 - m)/exprel(-(v + 40*mV)/(10*mV))/ms - 4*m*exp(-(v + 65*mV)/(18*mV))/ms : 1'''))
 >>> table = autolut.tables(group)[0]
 >>> table.name, table.variable, table.grid[0], table.relative_error <= 1e-6
-('lut_m', 'v', -120. * mvolt, True)
->>> x = [-70, 0, 30]*mV
+('lut_m', 'v', -85. * mvolt, True)
+>>> x = [-70, -40, -30]*mV
 >>> bool(max(abs(table.lookup(x) - table.exact(x))) <= table.max_error)
 True
 """
@@ -44,8 +44,8 @@ class TableView:
     grid, values
         Grid points and table values, with units.
     max_error, relative_error
-        The measured maximum interpolation error (with units, and relative to
-        the function's spread over the range).
+        The measured maximum interpolation error (with units), and the largest
+        error relative to `error_scale` (what the tolerance bounds).
     """
 
     name: str
@@ -67,6 +67,15 @@ class TableView:
         """The exact expression at `x`."""
         values = self._function.exact.evaluate(np.asarray(x, dtype=float))
         return Quantity(values, dim=get_dimensions(self.values))
+
+    def error_scale(self, x) -> Quantity:
+        """What the table's error at `x` is measured against: the function's magnitude
+        there, and at least its largest magnitude where the neuron lives (see
+        `autolut.tabulate.ErrorScale`); ``relative_error`` is the largest
+        ``|lookup(x) - exact(x)| / error_scale(x)``."""
+        scale = self._function.table.scale
+        values = self._function.exact.evaluate(np.asarray(x, dtype=float))
+        return Quantity(scale.at(np.asarray(values)), dim=get_dimensions(self.values))
 
 
 def _optimization(group):
@@ -101,9 +110,11 @@ def tables(group) -> tuple[TableView, ...]:
 
 
 def range_counts(group) -> tuple[RangeCount, ...]:
-    """Lookups outside the table ranges so far, per axis (``out_of_range='clamp'``).
+    """Lookups outside the table ranges so far.
 
-    Empty for the other policies. On cpp_standalone, available after
-    ``device.build()``.
+    Under ``out_of_range='clamp'`` one `RangeCount` per axis (neuron-steps
+    outside, and how many neurons); under ``'exact'`` one per table (how often
+    it evaluated its exact expression); empty under ``'error'``. On
+    cpp_standalone, available after ``device.build()``.
     """
     return tuple(counter.count() for counter in _optimization(group).saved.guard.counters)

@@ -6,8 +6,8 @@ one population covers every regime. Constants live in each group's explicit
 ``namespace`` so that groups can be built and run from anywhere.
 """
 
-from brian2 import (Equations, NeuronGroup, cm, exp, mmolar, ms, msiemens, mV, nS, pA, pF,
-                    siemens, ufarad, uA)
+from brian2 import (Equations, Mohm, NeuronGroup, cm, coulomb, exp, mmolar, mole, ms, msiemens,
+                    mV, nA, nS, ohm, pA, pF, psiemens, siemens, ufarad, uA, umetre)
 
 # -- Traub & Miles (1991), as in the COBA-HH benchmark of Brette et al. (2007): exprel rates.
 #    The demo's model; kept in the package so that `autolut demo` needs no test files.
@@ -102,17 +102,19 @@ dv/dt = (-65*mV - v)/(10*ms) : volt
 VT : volt (constant)
 """)
 
-# -- A time-dependent and a random term next to a tabulatable rate
+# -- A time-dependent and a random term next to two tabulatable rates
 TIME_AND_NOISE = Equations("""
 dv/dt = (-65*mV - v + 10*mV*sin(2*pi*5*Hz*t) + 2*mV*rand())/(10*ms) : volt
-dm/dt = 4*exp(-(v + 65*mV)/(18*mV))/ms*(1 - m) - m/ms : 1
+dm/dt = 4*exp(-(v + 65*mV)/(18*mV))/ms*(1 - m) - 0.07*exp(-(v + 65*mV)/(20*mV))/ms*m : 1
 """)
 
-# -- A calcium-gated potassium current, tabulated over a user-given Ca range
+# -- A calcium-gated potassium current, tabulated over a user-given Ca range. The
+#    activation is a Hill function with the non-integer exponent of SK channels
+#    (Hirschberg et al. 1998): Ca**4 with integer powers would be too cheap for a table.
 CALCIUM_GATED = Equations("""
 dv/dt = (-gL*(v - EL) - gKCa*q*(v - EK) + I)/Cm : volt
 dq/dt = (q_inf - q)/tau_q : 1
-q_inf = Ca**4/(Ca**4 + Kd**4) : 1
+q_inf = Ca**4.7/(Ca**4.7 + Kd**4.7) : 1
 dCa/dt = -Ca/tau_Ca : mmolar
 I : amp/metre**2
 """)
@@ -121,7 +123,8 @@ CALCIUM_GATED_NAMESPACE = dict(gL=0.1 * msiemens / cm**2, EL=-65 * mV, EK=-90 * 
                                tau_q=5 * ms, Kd=0.5e-3 * mmolar, tau_Ca=50 * ms)
 CALCIUM_RANGE = (0 * mmolar, 0.01 * mmolar)
 
-__all__ = ["traub_miles", "wang_buzsaki", "hh_temperature", "lif", "rothman_manis", "TRAUB_MILES",
+__all__ = ["traub_miles", "wang_buzsaki", "hh_temperature", "lif", "rothman_manis", "adex",
+           "hh_1952", "mainen_sejnowski", "MAINEN_SEJNOWSKI_RANGES", "TRAUB_MILES",
            "WANG_BUZSAKI", "HH_TEMPERATURE", "LIF", "PER_NEURON_PARAMETER", "TIME_AND_NOISE",
            "CALCIUM_GATED", "CALCIUM_GATED_NAMESPACE", "CALCIUM_RANGE", "exp"]
 
@@ -181,7 +184,7 @@ def rothman_manis(N, method="exponential_euler", I_max=400 * pA, name=None):
 SPIKING_CALCIUM = Equations("""
 dv/dt = (-gL*(v - EL) - gKCa*q*(v - EK) - gNa*m**3*(v - 50*mV) + I)/Cm : volt
 dm/dt = (1/(1 + exp(-(v + 40*mV)/(5*mV))) - m)/(0.1*ms) : 1
-dq/dt = (Ca**4/(Ca**4 + Kd**4) - q)/tau_q : 1
+dq/dt = (Ca**4.7/(Ca**4.7 + Kd**4.7) - q)/tau_q : 1
 dCa/dt = -Ca/tau_Ca : mmolar
 I : amp/metre**2
 """)
@@ -196,4 +199,131 @@ def spiking_calcium(N, method="exponential_euler", I_max=3 * uA / cm**2, name=No
                         name=name or "spiking_calcium*")
     group.v = -65 * mV
     group.I = "I_max * i / (N - 1)"
+    return group
+
+
+# -- Brette & Gerstner (2005) adaptive exponential integrate-and-fire neuron (AdEx), the
+#    parameters of their Fig. 2, and the exponential integrate-and-fire neuron (EIF) without
+#    adaptation. The only costly term is one exp((v - VT)/DeltaT), huge above threshold.
+ADEX = Equations("""
+dv/dt = (gL*(EL - v) + gL*DeltaT*exp((v - VT)/DeltaT) + I - w)/C : volt
+dw/dt = (a*(v - EL) - w)/tauw : amp
+I : amp
+""")
+ADEX_NAMESPACE = dict(C=281 * pF, gL=30 * nS, EL=-70.6 * mV, VT=-50.4 * mV, DeltaT=2 * mV,
+                      tauw=144 * ms, a=4 * nS, b=0.0805 * nA, Vr=-70.6 * mV,
+                      Vcut=-50.4 * mV + 5 * 2 * mV)
+EIF = Equations("""
+dv/dt = (gL*(EL - v) + gL*DeltaT*exp((v - VT)/DeltaT) + I)/C : volt
+I : amp
+""")
+
+
+def adex(N, adaptation=True, I_max=1.5 * nA, name=None):
+    group = NeuronGroup(N, ADEX if adaptation else EIF, threshold="v > Vcut",
+                        reset="v = Vr; w += b" if adaptation else "v = Vr", method="euler",
+                        namespace=dict(ADEX_NAMESPACE, I_max=I_max),
+                        name=name or ("adex*" if adaptation else "eif*"))
+    group.v = ADEX_NAMESPACE["EL"]
+    group.I = "I_max/3 + 2*I_max/3 * i / (N - 1)"
+    return group
+
+
+# -- Hodgkin & Huxley (1952) in their own convention: rest at 0 mV, depolarisation positive,
+#    ENa = 115 mV; spikes peak above 100 mV (as in Brian2's examples/compartmental/
+#    hodgkin_huxley_1952.py).
+HH_1952 = Equations("""
+dv/dt = (gL*(EL - v) - gNa*m**3*h*(v - ENa) - gK*n**4*(v - EK) + I)/Cm : volt
+dm/dt = alpham*(1 - m) - betam*m : 1
+dn/dt = alphan*(1 - n) - betan*n : 1
+dh/dt = alphah*(1 - h) - betah*h : 1
+alpham = (0.1/mV)*10*mV/exprel((-v + 25*mV)/(10*mV))/ms : Hz
+betam = 4*exp(-v/(18*mV))/ms : Hz
+alphah = 0.07*exp(-v/(20*mV))/ms : Hz
+betah = 1/(exp((-v + 30*mV)/(10*mV)) + 1)/ms : Hz
+alphan = (0.01/mV)*10*mV/exprel((-v + 10*mV)/(10*mV))/ms : Hz
+betan = 0.125*exp(-v/(80*mV))/ms : Hz
+I : amp/metre**2
+""")
+HH_1952_NAMESPACE = dict(Cm=1 * ufarad / cm**2, gL=0.3 * msiemens / cm**2, EL=10.6 * mV,
+                         gNa=120 * msiemens / cm**2, ENa=115 * mV, gK=36 * msiemens / cm**2,
+                         EK=-12 * mV)
+
+
+def hh_1952(N, method="exponential_euler", I_max=20 * uA / cm**2, name=None):
+    group = NeuronGroup(N, HH_1952, threshold="v > 50*mV", refractory="v > 50*mV",
+                        method=method, namespace=dict(HH_1952_NAMESPACE, I_max=I_max),
+                        name=name or "hh_1952*")
+    group.v = 0 * mV
+    group.m, group.h, group.n = 0.05, 0.6, 0.32
+    group.I = "I_max * i / (N - 1)"
+    return group
+
+
+# -- Mainen & Sejnowski (1996): their two-compartment reduction of a neocortical pyramidal
+#    cell (axo-somatic compartment with Na and Kv; dendrite with Na, high-threshold Ca, Km,
+#    Ca-dependent K and a Ca pool), kinetics of their NEURON mechanisms (na, kv, km, kca, ca,
+#    cad) at 37 °C. The rates are written as in the mod files, with raw (exp(x) - 1)
+#    denominators: the Ca activation's is 0/0 at -27 mV. With rho = 165 the cell bursts; with
+#    rho = 75 it fires regular trains (Fig. 1 of the paper).
+MAINEN_SEJNOWSKI = Equations("""
+dvs/dt = (-INa_s - IKv_s + (vd - vs)/kappa + I)/(Cm*area_s) : volt
+dvd/dt = (-INa_d - ICa - IKm - IKCa - gL*area_d*(vd - EL) + (vs - vd)/kappa)/(Cm*area_d) : volt
+INa_s = tadj*gNa_s*area_s*ms_**3*hs*(vs - ENa) : amp
+IKv_s = tadj*gKv_s*area_s*ns_*(vs - EK) : amp
+INa_d = tadj*gNa_d*area_d*md**3*hd*(vd - ENa) : amp
+ICa = tadj*gCa*area_d*mc**2*hc*(vd - ECa) : amp
+IKm = tadj*gKm*area_d*nm*(vd - EK) : amp
+IKCa = tadj*gKCa*area_d*nk*(vd - EK) : amp
+dms_/dt = (a_ms/(a_ms + b_ms) - ms_)*tadj*(a_ms + b_ms) : 1
+a_ms = 0.182/mV*(vs + vshift + 35*mV)/(1 - exp(-(vs + vshift + 35*mV)/(9*mV)))/ms : Hz
+b_ms = -0.124/mV*(vs + vshift + 35*mV)/(1 - exp((vs + vshift + 35*mV)/(9*mV)))/ms : Hz
+dhs/dt = (1/(1 + exp((vs + vshift + 65*mV)/(6.2*mV))) - hs)*tadj*(a_hs + b_hs) : 1
+a_hs = 0.024/mV*(vs + vshift + 50*mV)/(1 - exp(-(vs + vshift + 50*mV)/(5*mV)))/ms : Hz
+b_hs = -0.0091/mV*(vs + vshift + 75*mV)/(1 - exp((vs + vshift + 75*mV)/(5*mV)))/ms : Hz
+dns_/dt = (a_ns/(a_ns + b_ns) - ns_)*tadj*(a_ns + b_ns) : 1
+a_ns = 0.02/mV*(vs - 25*mV)/(1 - exp(-(vs - 25*mV)/(9*mV)))/ms : Hz
+b_ns = -0.002/mV*(vs - 25*mV)/(1 - exp((vs - 25*mV)/(9*mV)))/ms : Hz
+dmd/dt = (a_md/(a_md + b_md) - md)*tadj*(a_md + b_md) : 1
+a_md = 0.182/mV*(vd + vshift + 35*mV)/(1 - exp(-(vd + vshift + 35*mV)/(9*mV)))/ms : Hz
+b_md = -0.124/mV*(vd + vshift + 35*mV)/(1 - exp((vd + vshift + 35*mV)/(9*mV)))/ms : Hz
+dhd/dt = (1/(1 + exp((vd + vshift + 65*mV)/(6.2*mV))) - hd)*tadj*(a_hd + b_hd) : 1
+a_hd = 0.024/mV*(vd + vshift + 50*mV)/(1 - exp(-(vd + vshift + 50*mV)/(5*mV)))/ms : Hz
+b_hd = -0.0091/mV*(vd + vshift + 75*mV)/(1 - exp((vd + vshift + 75*mV)/(5*mV)))/ms : Hz
+dmc/dt = (a_mc/(a_mc + b_mc) - mc)*tadj*(a_mc + b_mc) : 1
+a_mc = 0.055/mV*(-27*mV - vd)/(exp((-27*mV - vd)/(3.8*mV)) - 1)/ms : Hz
+b_mc = 0.94*exp((-75*mV - vd)/(17*mV))/ms : Hz
+dhc/dt = (a_hc/(a_hc + b_hc) - hc)*tadj*(a_hc + b_hc) : 1
+a_hc = 0.000457*exp((-13*mV - vd)/(50*mV))/ms : Hz
+b_hc = 0.0065/(exp((-vd - 15*mV)/(28*mV)) + 1)/ms : Hz
+dnm/dt = (a_nm/(a_nm + b_nm) - nm)*tadj*(a_nm + b_nm) : 1
+a_nm = 0.001/mV*(vd + 30*mV)/(1 - exp(-(vd + 30*mV)/(9*mV)))/ms : Hz
+b_nm = -0.001/mV*(vd + 30*mV)/(1 - exp((vd + 30*mV)/(9*mV)))/ms : Hz
+dnk/dt = (a_nk/(a_nk + b_nk) - nk)*tadj*(a_nk + b_nk) : 1
+a_nk = 0.01/mmolar*Ca/ms : Hz
+b_nk = 0.02/ms : Hz
+dCa/dt = clip(-ICa/area_d/(2*F*depth), 0*mmolar/ms, inf*mmolar/ms) + (cainf - Ca)/taur : mmolar
+I : amp
+""")
+MAINEN_SEJNOWSKI_NAMESPACE = dict(
+    area_s=100 * umetre**2, Cm=0.75 * ufarad / cm**2, kappa=10 * Mohm,
+    gNa_s=30000 * psiemens / umetre**2, gKv_s=1500 * psiemens / umetre**2,
+    gNa_d=15 * psiemens / umetre**2, gCa=0.3 * psiemens / umetre**2,
+    gKm=0.1 * psiemens / umetre**2, gKCa=3 * psiemens / umetre**2,
+    gL=1 / (30000 * ohm * cm**2), EL=-70 * mV, ENa=60 * mV, EK=-90 * mV, ECa=140 * mV,
+    tadj=2.3**((37 - 23) / 10), vshift=-10 * mV, depth=0.1 * umetre, taur=200 * ms,
+    cainf=100e-6 * mmolar, F=96485 * coulomb / mole)
+#: A range of the Ca axis for the Ca-dependent K current's tables
+MAINEN_SEJNOWSKI_RANGES = {"Ca": (0 * mmolar, 0.01 * mmolar)}
+
+
+def mainen_sejnowski(N, rho=75, I_min=0.05 * nA, I_max=0.3 * nA, name=None):
+    namespace = dict(MAINEN_SEJNOWSKI_NAMESPACE, I_min=I_min, I_max=I_max)
+    namespace["area_d"] = rho * namespace["area_s"]
+    group = NeuronGroup(N, MAINEN_SEJNOWSKI, threshold="vs > -20*mV",
+                        refractory="vs > -20*mV", method="exponential_euler",
+                        namespace=namespace, name=name or "mainen_sejnowski*")
+    group.vs, group.vd, group.Ca = -70 * mV, -70 * mV, 100e-6 * mmolar
+    group.hs, group.hd, group.hc = 1, 1, 1
+    group.I = "I_min + (I_max - I_min) * i / (N - 1)"
     return group

@@ -70,7 +70,8 @@ def simulate(target, variant, workdir):
         Ca=[float(np.min(traces[1].Ca_)), float(np.max(traces[1].Ca_))],
         warnings=collect.messages,
         range_counts=[] if variant == "reference" else [
-            dict(group=c.group, axis=c.axis, outside=c.outside, neurons=c.neurons,
+            dict(group=c.group, axis=c.axis, tables=list(c.tables), outside=c.outside,
+                 neurons=c.neurons,
                  lowest=None if c.lowest is None else float(c.lowest),
                  highest=None if c.highest is None else float(c.highest))
             for g in groups for c in autolut.range_counts(g)])

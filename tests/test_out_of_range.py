@@ -54,7 +54,20 @@ def test_exact_policy_evaluates_the_exact_expression_outside(range_results, targ
     print(f"max |dv|: exact policy {trace_error:.3g} V, clamp {clamp_error:.3g} V")
     assert trace_error < 1e-4  # volt
     assert clamp_error > 20 * trace_error
-    assert exact["warnings"] == [] and exact["range_counts"] == []
+    # every table counted how often it evaluated its exact expression: once per neuron-step
+    # outside (the lookups see v before each state update, as the state monitor records it)
+    trace = np.asarray(exact["v_trace"])
+    outside = int(((trace < TABLE_ENDS["v"][0]) | (trace > TABLE_ENDS["v"][1])).sum())
+    v_counts = [c for c in exact["range_counts"] if c["group"] == "traub_miles"]
+    assert len(v_counts) == 6 and {c["outside"] for c in v_counts} == {outside} and outside > 0
+    assert all(c["neurons"] is None and len(c["tables"]) == 1 for c in v_counts)
+    assert max(c["highest"] for c in v_counts) == pytest.approx(trace.max(), abs=1e-12)
+    ca_counts = [c for c in exact["range_counts"] if c["axis"] == "Ca"]
+    assert ca_counts and all(c["outside"] > 0 for c in ca_counts)
+    # ... and a run in which they were frequent ends with one warning per axis
+    [v_warning] = [w for w in exact["warnings"] if "'traub_miles'" in w]
+    assert f"evaluated their exact expressions {outside} times" in v_warning
+    assert "[-80, 20] mV" in v_warning and "lut_m_inf" in v_warning
 
 
 @pytest.mark.parametrize("target", [_target_param(t) for t in TARGETS])
@@ -108,8 +121,15 @@ def test_every_policy_gives_the_same_results_on_every_target(range_results):
         for target in ("cython", "cpp_standalone"):
             other = range_results[target][policy]
             assert other["counts"] == numpy["counts"]
-            assert other["range_counts"] == [pytest.approx(c) for c in numpy["range_counts"]]
+            assert [c["tables"] for c in other["range_counts"]] == \
+                [c["tables"] for c in numpy["range_counts"]]
+            assert [_numbers(c) for c in other["range_counts"]] == \
+                [pytest.approx(_numbers(c)) for c in numpy["range_counts"]]
             np.testing.assert_allclose(other["v_trace"], numpy["v_trace"], atol=1e-9)
+
+
+def _numbers(count: dict) -> dict:
+    return {key: value for key, value in count.items() if key != "tables"}
 
 
 def test_an_unknown_policy_is_refused_and_leaves_the_group_untouched(numpy_target):
@@ -156,9 +176,9 @@ def test_optimize_is_refused_while_the_group_runs(numpy_target):
 
 def test_tables_view_shows_grid_values_errors_and_both_functions(numpy_target):
     group = autolut.optimize(NeuronGroup(1, """dv/dt = (-65*mV - v)/(10*ms) : volt
-                                               dm/dt = (1 - m)*exp(v/(20*mV))/ms - m/ms : 1"""),
-                             ranges={"v": (-100 * mV, 40 * mV)})
-    [table] = autolut.tables(group)
+        dm/dt = (1 - m)/exprel(-(v + 40*mV)/(10*mV))/ms - 4*m*exp(-(v + 65*mV)/(18*mV))/ms : 1
+        """), ranges={"v": (-100 * mV, 40 * mV)})
+    table, _ = autolut.tables(group)
     assert (table.name, table.origins, table.variable) == ("lut_m", ("m",), "v")
     assert float(table.grid[0] / mV) == -100 and float(table.grid[-1] / mV) == pytest.approx(40)
     x = np.linspace(-100, 40, 1001) * mV

@@ -103,14 +103,19 @@ def implementation(lut):
         table, bank = lut.table, lut.bank
         grid = (table.low, table.high, table.inverse_step, bank.array, bank.stride, lut.offset,
                 len(table.intervals) if table.intervals else 0)
-        policy, exact = lut.policy, lut.exact.evaluate
+        policy, exact, fallbacks = lut.policy, lut.exact.evaluate, lut.fallbacks
 
         def lookup(x):
             shape = np.shape(x)
             flat, out, outside = _lookup(x, *grid)
             if outside and policy == "exact":
                 where = ~((flat >= table.low) & (flat <= table.high))
-                out[where] = exact(flat[where])
+                values = flat[where]
+                out[where] = exact(values)
+                fallbacks[0] += outside
+                with np.errstate(invalid="ignore"):
+                    fallbacks[1] = np.fmin(fallbacks[1], np.nanmin(values, initial=np.inf))
+                    fallbacks[2] = np.fmax(fallbacks[2], np.nanmax(values, initial=-np.inf))
             return out.reshape(shape) if shape else out[0]
 
         def lookup_or_fail(x, neuron):
