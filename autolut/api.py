@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import sys
 from collections.abc import Mapping
 
 import sympy
@@ -22,10 +24,10 @@ from brian2.core.namespace import get_local_namespace
 from brian2.parsing.sympytools import sympy_to_str
 
 from . import analysis, brian_model
-from .brian_model import FallbackCounter, GroupModel, RangeCounter, TableGuard, logger
+from .brian_model import GroupModel, RangeCounter, TableGuard, logger
 from .expeuler import LUTExponentialEuler
 from .lutfunction import Exact, LUTFunction, TableBank
-from .options import Options
+from .options import Options, OptionsError
 from .report import Report, Row
 from .tabulate import (SINGULAR_BAND, Table, TabulationError, error_scale, finest_grid,
                        on_grid_of, shared_grids, tabulate, with_limits, zeros)
@@ -52,6 +54,7 @@ class Optimization:
     saved: object
     report: Report
     functions: dict
+    options: Options
 
 
 def plan_tables(group, group_model: GroupModel, found: analysis.Analysis,
@@ -261,10 +264,13 @@ def _analyse(group, options: Options, namespace):
     keeps Brian2's update: the analysis is then repeated without it, so that its
     rate functions get tables of their own, and the report says why.
     """
-    if not isinstance(group, NeuronGroup) or isinstance(group, SpatialNeuron):
+    if isinstance(group, SpatialNeuron):
         raise TypeError(f"autolut works on NeuronGroup objects, not {type(group).__name__} "
-                        f"('{getattr(group, 'name', group)}'); multi-compartment "
-                        f"SpatialNeuron models are not supported yet")
+                        f"('{group.name}'); multi-compartment SpatialNeuron models are not "
+                        f"supported yet")
+    if not isinstance(group, NeuronGroup):
+        raise TypeError(f"autolut works on NeuronGroup objects; got {type(group).__name__} "
+                        f"{group!r:.60}")
     group_model = brian_model.read_group(group, options, namespace)
     gates = ()
     if options.integration_tables and brian_model.uses_exponential_euler(group):
@@ -349,11 +355,43 @@ def report(group, **options) -> Report:
     ('1/(ms*exprel((-40*mV - v)/(10*mV)))', 'v', True, True)
     """
     existing = getattr(group, "_autolut", None)
-    if existing is not None:
+    given, options = options, Options.from_keywords(**options)
+    if existing is not None:  # the options given must be those it was optimized with
+        asked = {name: getattr(options, name) for name in given if name != "namespace"
+                 and getattr(options, name) != getattr(existing.options, name)}
+        if asked:
+            used = ", ".join(f"{name}={getattr(existing.options, name)!r}" for name in asked)
+            raise OptionsError(
+                f"autolut: group '{group.name}' is optimized (with {used}); report(group) "
+                f"gives the report of that optimization. To see what "
+                f"{', '.join(f'{name}={value!r}' for name, value in asked.items())} would do, "
+                f"call autolut.restore(group) first, or report on a new copy of the model")
         return existing.report
-    options = Options.from_keywords(**options)
     group_model, _, planned, _ = _analyse(group, options, _namespace(options.namespace, 1))
     return make_report(group, planned, options, group_model)
+
+
+_NETWORK_SOURCE = os.path.normcase(sys.modules[Network.__module__].__file__)
+
+
+def _inside_a_network_run() -> bool:
+    """Whether this call comes from the time-step loop of ``Network.run`` (from a
+    network_operation, say), rather than from its setup (``before_run``: where
+    ``method='lut_exponential_euler'`` optimizes) or from outside any run.
+
+    ``Network._globally_running`` is not used: Brian2 leaves it set when a run ends with an
+    exception (an ``OutOfRangeError``, a ``KeyboardInterrupt``), so it would refuse every later
+    optimize in the session.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if os.path.normcase(frame.f_code.co_filename) == _NETWORK_SOURCE:
+            if frame.f_code.co_name == "before_run":
+                return False
+            if frame.f_code.co_name == "run":
+                return True
+        frame = frame.f_back
+    return False
 
 
 def optimize(group, **options):
@@ -388,7 +426,7 @@ def optimize(group, **options):
         logger.info(f"autolut: group '{group.name}' is already optimized; nothing to do",
                     "already_optimized")
         return group
-    if Network._globally_running:
+    if _inside_a_network_run():
         raise brian_model.AutolutError(
             f"autolut: group '{group.name}' is being simulated right now (optimize was called "
             f"during a run, e.g. from a network_operation); optimize it before or between "
@@ -407,18 +445,19 @@ def optimize(group, **options):
         logger.warn(f"autolut: equation '{name}' of group '{group.name}' keeps its exact "
                     f"form: rewritten, it fails Brian2's unit check ({error})", "units_lost")
         del new_expressions[name]
+    uses = {name: [table for index, (table, _) in functions.items()
+                   if name in {s.name for s in planned[index].candidate.expression.free_symbols}]
+            for name in group_model.guarded}
     guard = TableGuard(group, _refresher(group, group_model, planned, functions, options),
-                       {name: group_model.constants[name] for name in group_model.guarded})
-    if options.out_of_range == "clamp":
-        guard.counters = count_out_of_range(group, group_model, functions)
-    elif options.out_of_range == "exact":
-        guard.counters = [FallbackCounter(group, name, lut, group_model.units[lut.axis])
-                          for name, lut in functions.values()]
+                       {name: group_model.constants[name] for name in group_model.guarded},
+                       uses)
+    if options.out_of_range in ("clamp", "exact"):
+        guard.counters = count_out_of_range(group, group_model, functions, options.out_of_range)
     saved = brian_model.rewrite_group(group, new_expressions,
                                       {name: lut for name, lut in functions.values()}, guard,
                                       _integration_method(gates, planned, functions))
     result = make_report(group, planned, options, group_model)
-    group._autolut = Optimization(saved, result, functions)
+    group._autolut = Optimization(saved, result, functions, options)
     # The analysis fills sympy's cache with 1e5 objects that Python's garbage
     # collector would then traverse during the run (measured: 12% of a cython run).
     sympy.core.cache.clear_cache()
@@ -427,13 +466,15 @@ def optimize(group, **options):
     return group
 
 
-def count_out_of_range(group, group_model: GroupModel, functions) -> list[RangeCounter]:
-    """One `RangeCounter` per axis with tables (``out_of_range='clamp'``)."""
+def count_out_of_range(group, group_model: GroupModel, functions,
+                       policy: str) -> list[RangeCounter]:
+    """One `RangeCounter` per axis with tables (``out_of_range='clamp'`` or ``'exact'``)."""
     by_axis: dict[str, list] = {}
     for name, lut in functions.values():
         by_axis.setdefault(lut.axis, []).append((name, lut))
     return [RangeCounter(group, axis, luts[0][1].table.low, luts[0][1].table.high,
-                         group_model.units[axis], tuple(name for name, _ in luts))
+                         group_model.units[axis], tuple(name for name, _ in luts), policy,
+                         brian_model.FALLBACK_SAMPLING if policy == "exact" else 1)
             for axis, luts in by_axis.items()]
 
 

@@ -50,8 +50,7 @@ from brian2.utils.stringtools import get_identifiers
 from . import analysis, expeuler
 from .lutfunction import OutOfRangeError
 from .options import AxisRange, Options, OptionsError, display_unit
-from .targets.cpp_target import (STANDALONE_ERROR_FILE, SUPPORTED_DEVICES, fallbacks_file,
-                                 write_fallbacks_at_end)
+from .targets.cpp_target import STANDALONE_ERROR_FILE, SUPPORTED_DEVICES
 
 __all__ = ["GroupModel", "read_group", "make_function", "expression_unit", "UnitLost",
            "units_preserved",
@@ -471,17 +470,24 @@ class TableGuard(BrianObject):
         rebuilds the affected tables (or raises if it cannot).
     constants
         ``{name: value}`` of the guarded constants as tabulated.
+    uses
+        ``{constant: [table names]}``, for messages.
     """
 
     add_to_magic_network = False
+    # Added to a group that may have run before: not a reason for the magic network
+    # to think that a new simulation starts (MagicError "a mix of objects").
+    invalidates_magic_network = False
 
-    def __init__(self, group, refresh: Callable[[dict], None], constants: Mapping[str, float]):
+    def __init__(self, group, refresh: Callable[[dict], None], constants: Mapping[str, float],
+                 uses: Mapping[str, list[str]] | None = None):
         BrianObject.__init__(self, clock=group.clock, when="before_start", order=-(2**31),
                              name=f"{group.name}_autolut_guard*")
         self.group = group
         self.refresh = refresh
         self.constants = dict(constants)
-        self.counters: list[RangeCounter | FallbackCounter] = []  # 'clamp' and 'exact'
+        self.uses = dict(uses or {})  # constant -> names of the tables that use it
+        self.counters: list[RangeCounter] = []  # out_of_range 'clamp' and 'exact'
         self.neuron_steps = 0  # simulated since the counts were last logged
         self._end = _timestep(group.clock) or 0
 
@@ -507,8 +513,6 @@ class TableGuard(BrianObject):
                                                                   else start))
         self._end = clock._i_end
         if type(get_device()) is not RuntimeDevice:
-            for counter in self.counters:
-                counter.prepare_standalone()
             watch_standalone_run(self)
         super().before_run(run_namespace)
 
@@ -517,31 +521,24 @@ class TableGuard(BrianObject):
             self.log_new_counts()
         super().after_run()
 
-    def log_new_counts(self) -> None:
-        """Warn about lookups outside the ranges since the last warning: per axis under
-        'clamp'; under 'exact' per axis too, when its tables evaluated their exact
-        expressions in more than `FREQUENT_FALLBACK` of the neuron-steps of the run."""
-        frequent: dict[str, list[tuple[RangeCount, int]]] = {}
+    def baked_variables(self) -> list[str]:
+        """The group's own variables (shared constants) whose values the tables bake in."""
+        return sorted(name for name in self.constants if name in self.group.variables
+                      and name != "dt")
+
+    def tables_using(self, name: str) -> list[str]:
+        """Names of the group's tables whose expressions use the constant `name`."""
+        return self.uses.get(name, [])
+
+    def log_new_counts(self, reset: bool = True) -> None:
+        """Warn about lookups outside the ranges since the last warning (see
+        `RangeCounter.log_new_counts`). `reset` starts counting the neuron-steps
+        afresh (not for standalone, where every run of the program simulates all
+        of them again)."""
         for counter in self.counters:
-            if isinstance(counter, RangeCounter):
-                counter.log_new_counts()
-                continue
-            count, new = counter.count(), counter.new_count()
-            if new > FREQUENT_FALLBACK * self.neuron_steps:
-                frequent.setdefault(count.axis, []).append((count, new))
-        for counts in frequent.values():
-            most = max(new for _, new in counts)
-            first = counts[0][0]
-            lowest = min((c.lowest for c, _ in counts if c.lowest is not None), default=None)
-            highest = max((c.highest for c, _ in counts if c.highest is not None),
-                          default=None)
-            combined = dataclasses.replace(
-                first, tables=tuple(c.tables[0] for c, _ in counts), outside=most,
-                lowest=lowest, highest=highest)
-            logger.warn(f"{combined} In the last run: {most} of {self.neuron_steps} "
-                        f"neuron-steps ({100 * most / self.neuron_steps:.2g} %).",
-                        "exact_fallback")
-        self.neuron_steps = 0
+            counter.log_new_counts(self.neuron_steps)
+        if reset:
+            self.neuron_steps = 0
 
 
 def _timestep(clock) -> int | None:
@@ -560,15 +557,16 @@ FREQUENT_FALLBACK = 0.01
 
 @dataclasses.dataclass(frozen=True)
 class RangeCount:
-    """How often lookups fell outside a table range.
+    """How often lookups fell outside the table range of an axis.
 
-    Under ``out_of_range='clamp'`` (``policy``), one count per axis: ``outside``
-    counts neuron-steps in which the axis was outside ``[low, high]`` (in each
-    of them, every table of the axis used its end value) and ``neurons`` how
-    many neurons it happened to. Under ``'exact'``, one count per table:
-    ``outside`` counts the lookups that evaluated the exact expression instead
-    (``neurons`` is None). ``lowest`` and ``highest`` are the extreme values
-    seen outside (None when the axis never went below / above).
+    ``outside`` counts the neuron-steps in which the axis was outside ``[low,
+    high]`` and ``neurons`` how many neurons it happened to; ``lowest`` and
+    ``highest`` are the extreme values seen outside (None when the axis never
+    went below / above). Under ``out_of_range='clamp'`` (``policy``) every step
+    is checked, and in each of those steps every table of the axis used its end
+    value. Under ``'exact'`` every ``every``-th step is checked, and `estimate`
+    is the number of neuron-steps in which the tables evaluated their exact
+    expressions.
     """
 
     group: str
@@ -581,6 +579,13 @@ class RangeCount:
     lowest: object
     highest: object
     policy: str = "clamp"
+    every: int = 1  # the axis was checked every this many steps
+
+    @property
+    def estimate(self) -> int:
+        """Neuron-steps outside, estimated from the steps checked (`outside` itself
+        when every step was checked)."""
+        return self.outside * self.every
 
     def __str__(self) -> str:
         scale, unit = display_unit(self.high / float(self.high) if float(self.high) else
@@ -597,66 +602,42 @@ class RangeCount:
             tables = (f"table {self.tables[0]} evaluated its exact expression"
                       if len(self.tables) == 1 else
                       f"tables {', '.join(self.tables)} evaluated their exact expressions")
-            return (f"autolut: in group '{self.group}', {tables} {self.outside} times, where "
-                    f"{self.axis} was outside the range {where} ({seen}). That is right but "
-                    f"slow; widen ranges={{'{self.axis}': (low, high)}} to cover these values.")
+            sampled = f" (checked every {self.every} steps)" if self.every > 1 else ""
+            return (f"autolut: in group '{self.group}', {tables} in about {self.estimate} "
+                    f"neuron-steps{sampled}, where {self.axis} was outside the range {where} "
+                    f"({self.neurons} neurons; {seen}). That is right but slow; widen "
+                    f"ranges={{'{self.axis}': (low, high)}} to cover these values.")
         return (f"autolut: in group '{self.group}', {self.axis} was outside the table range "
                 f"{where} in {self.outside} neuron-steps ({self.neurons} neurons; {seen}); "
                 f"tables {', '.join(self.tables)} used their end values there. Widen "
                 f"ranges={{'{self.axis}': (low, high)}} or use out_of_range='exact'.")
 
 
-class FallbackCounter:
-    """How often a table under ``out_of_range='exact'`` evaluated its exact expression.
-
-    The lookups count themselves in the table's `LUTFunction.fallbacks` array
-    (cold code, no cost while the axis stays in range); on cpp_standalone the
-    program writes the array into its results at its end.
-    """
-
-    def __init__(self, group, name: str, lut, unit):
-        self.group, self.name, self.lut, self.unit = group, name, lut, unit
-        self.reported = 0
-
-    def count(self) -> RangeCount:
-        outside, lowest, highest = self.lut.fallbacks
-        table = self.lut.table
-        return RangeCount(
-            self.group.name, self.lut.axis, table.low * self.unit, table.high * self.unit,
-            (self.name,), int(outside), None,
-            lowest * self.unit if lowest < table.low else None,
-            highest * self.unit if highest > table.high else None, policy="exact")
-
-    def new_count(self) -> int:
-        """Exact evaluations since the last call."""
-        total = int(self.lut.fallbacks[0])
-        new, self.reported = total - self.reported, total
-        return new
-
-    def prepare_standalone(self) -> None:
-        write_fallbacks_at_end(self.lut)
-
-    def remove(self) -> None:
-        """Nothing to remove: the counts live in the table function."""
-
-    def read_standalone(self, directory: str) -> None:
-        path = os.path.join(directory, fallbacks_file(self.lut))
-        if os.path.exists(path):
-            self.lut.fallbacks[:] = np.fromfile(path, dtype=np.float64, count=3)
+#: Under out_of_range='exact' the axis is checked every this many steps: the
+#: check is a loop over the neurons of its own, and every step it would cost
+#: 10-20 % of an HH model's optimized run on cython (measured on the benchmark
+#: models); one step in ten costs about a tenth of that.
+FALLBACK_SAMPLING = 10
 
 
 class RangeCounter:
     """Counts, per neuron, the steps in which an axis is outside its tables' range.
 
-    A ``run_regularly`` operation of the group (before the state update,
-    which does the lookups) keeps three per-neuron variables: the count, and
-    the lowest and highest value seen outside. Being plain Brian2 code, it
-    works on every target; the counts survive a standalone run in the
-    group's arrays.
+    A ``run_regularly`` operation of the group (before the state update, which
+    does the lookups) keeps three per-neuron variables: the count, and the
+    lowest and highest value seen outside. Being plain Brian2 code, it works on
+    every target; the counts survive a standalone run in the group's arrays.
+
+    Under ``'clamp'`` it runs every step, and every step outside is a lookup at
+    an end value. Under ``'exact'`` it runs every `every` steps, and its count
+    estimates the lookups that evaluated the exact expression instead
+    (`RangeCount.estimate`).
     """
 
-    def __init__(self, group, axis: str, low: float, high: float, unit, tables: tuple[str, ...]):
+    def __init__(self, group, axis: str, low: float, high: float, unit, tables: tuple[str, ...],
+                 policy: str = "clamp", every: int = 1):
         self.group, self.axis, self.tables, self.unit = group, axis, tables, unit
+        self.policy, self.every = policy, every
         self.low, self.high = low * unit, high * unit
         self.names = tuple(f"_autolut_{axis}_{what}" for what in ("outside", "lowest", "highest"))
         outside, lowest, highest = self.names
@@ -675,7 +656,9 @@ class RangeCounter:
             f"{outside} += int(not ({v} >= {low_code} and {v} <= {high_code}))\n"
             f"{lowest} += int({v} < {lowest})*({v} - {lowest})\n"
             f"{highest} += int({v} > {highest})*({v} - {highest})",
+            dt=every * group.clock.dt if every > 1 else None,
             when="before_groups", name=f"{group.name}_autolut_{axis}_range*")
+        self.runner.invalidates_magic_network = False  # as the TableGuard
         self.reported = 0
 
     def count(self) -> RangeCount:
@@ -686,58 +669,97 @@ class RangeCounter:
             self.group.name, self.axis, self.low, self.high, self.tables,
             int(np.sum(outside)), int(np.count_nonzero(outside)),
             low_seen * self.unit if low_seen < float(self.low) else None,
-            high_seen * self.unit if high_seen > float(self.high) else None)
+            high_seen * self.unit if high_seen > float(self.high) else None, self.policy,
+            self.every)
 
-    def log_new_counts(self) -> None:
-        """Warn (through Brian2's logger) when lookups fell outside since the last warning."""
+    def log_new_counts(self, neuron_steps: int) -> None:
+        """Warn (through Brian2's logger) about lookups outside since the last call:
+        always under 'clamp'; under 'exact' when they were (an estimated) more than
+        `FREQUENT_FALLBACK` of the `neuron_steps` simulated since."""
         count = self.count()
-        if count.outside > self.reported:
+        new = (count.outside - self.reported) * self.every
+        if self.policy == "clamp" and new > 0:
             logger.warn(str(count), "out_of_range")
+        elif self.policy == "exact" and new > FREQUENT_FALLBACK * neuron_steps:
+            logger.warn(f"{count} In the last run: about {new} of {neuron_steps} "
+                        f"neuron-steps ({100 * new / neuron_steps:.2g} %).", "exact_fallback")
         self.reported = count.outside
-
-    def prepare_standalone(self) -> None:
-        """Nothing to do: the counts are group variables, which the program writes."""
-
-    def read_standalone(self, directory: str) -> None:
-        """Nothing to do: the device reads the counts with the group's variables."""
 
     def remove(self) -> None:
         self.group.contained_objects.remove(self.runner)
 
 
-# cpp_standalone runs the simulation in device.build(), after every Python hook
-# of the run: counts are read, and a failed lookup's message is turned into an
-# exception, once the device has run the program.
-_GUARDS_OF_THE_NEXT_BUILD: list[TableGuard] = []
-
-
+# cpp_standalone runs the simulation in device.build() (or device.run()), after
+# every Python hook of the run: run arguments are checked before, counts read and
+# a failed lookup's message turned into an exception after the program ran.
 def watch_standalone_run(guard: TableGuard) -> None:
-    """Have the standalone device report the counts of `guard` and out-of-range
-    errors after it runs."""
+    """Have the standalone device check its run arguments against the constants
+    baked into `guard`'s tables, and report `guard`'s counts and out-of-range
+    errors, whenever it runs the program."""
     device = get_device()
-    if not getattr(device, "_autolut_watched", False):
-        run = device.run
+    guards = device.__dict__.setdefault("_autolut_guards", [])
+    if guard not in guards:
+        guards.append(guard)
+    if getattr(device, "_autolut_watched", False):
+        return
+    run = device.run
 
-        def run_and_report(directory=None, *args, **kwargs):
-            directory = directory or device.project_dir
-            error_file = os.path.join(directory, STANDALONE_ERROR_FILE)
+    def run_and_report(directory=None, results_directory=None, with_output=True,
+                       run_args=None):
+        current = [g for g in guards if _built_by(device, g.group)]
+        refuse_baked_run_args(current, run_args)
+        directory = directory or device.project_dir
+        error_file = os.path.join(directory, STANDALONE_ERROR_FILE)
+        if os.path.exists(error_file):
+            os.remove(error_file)
+        try:
+            result = run(directory, results_directory, with_output, run_args)
+        except RuntimeError as failure:
             if os.path.exists(error_file):
-                os.remove(error_file)
-            try:
-                result = run(directory, *args, **kwargs)
-            except RuntimeError as failure:
-                if os.path.exists(error_file):
-                    with open(error_file) as file:
-                        raise OutOfRangeError(file.read().strip()) from failure
-                raise
-            while _GUARDS_OF_THE_NEXT_BUILD:
-                watched = _GUARDS_OF_THE_NEXT_BUILD.pop()
-                for counter in watched.counters:
-                    counter.read_standalone(directory)
-                watched.log_new_counts()
-            return result
+                with open(error_file) as file:
+                    raise OutOfRangeError(file.read().strip()) from failure
+            raise
+        for watched in current:  # every run of the program counts from zero
+            for counter in watched.counters:
+                counter.reported = 0
+            watched.log_new_counts(reset=False)
+        return result
 
-        device.run = run_and_report
-        device._autolut_watched = True
-    if guard not in _GUARDS_OF_THE_NEXT_BUILD:
-        _GUARDS_OF_THE_NEXT_BUILD.append(guard)
+    device.run = run_and_report
+    device._autolut_watched = True
+
+
+def _built_by(device, group) -> bool:
+    """Whether the device's current project simulates `group` (not one of an earlier
+    project, before ``device.reinit()``)."""
+    # code objects hold weak proxies of their owners: compare Brian2's unique ids
+    return any(getattr(getattr(code_object, "owner", None), "id", None) == group.id
+               for code_object in device.code_objects.values())
+
+
+def refuse_baked_run_args(guards, run_args) -> None:
+    """Raise before the program runs if `run_args` set a value baked into tables."""
+    if not run_args:
+        return
+    names = []
+    for key in (run_args if isinstance(run_args, Mapping) else
+                [arg.split("=")[0] for arg in run_args]):
+        if isinstance(key, str):
+            names.append(key)
+        elif hasattr(key, "group_name") and hasattr(key, "name"):
+            names.append(f"{key.group_name}.{key.name}")
+    for guard in guards:
+        for name in guard.baked_variables():
+            if f"{guard.group.name}.{name}" in names:
+                value = guard.constants[name]
+                scale, unit = display_unit(get_unit(guard.group.variables[name].dim),
+                                           abs(value))
+                raise AutolutError(
+                    f"autolut: run_args set '{guard.group.name}.{name}', but its value "
+                    f"({value / scale:g} {unit}".rstrip() + f") is baked into the tables "
+                    f"{', '.join(guard.tables_using(name))} of group '{guard.group.name}': "
+                    f"the program would run with stale tables. To sweep it, either set "
+                    f"{guard.group.name}.{name} = value before run() and build once per "
+                    f"value (the tables are rebuilt for it), or call "
+                    f"autolut.restore(group) before building and sweep it with run_args "
+                    f"(without tables).")

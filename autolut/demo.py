@@ -52,8 +52,10 @@ def _simulate(N, duration, method, target, optimize_group, options, directory):
         prefs.codegen.target = target
     group = traub_miles(N, method)
     spikes = SpikeMonitor(group)
+    report = None
     if optimize_group:
         api.optimize(group, **options)
+        report = api.report(group)
     if target == "cpp_standalone":
         run(duration)
         device.build(directory=directory, compile=True, run=True)
@@ -61,12 +63,12 @@ def _simulate(N, duration, method, target, optimize_group, options, directory):
         counts = np.asarray(spikes.count[:]).copy()
         device.reinit()
         set_device("runtime")
-        return counts, elapsed
+        return counts, elapsed, report
     run(defaultclock.dt)  # code generation and compilation, timed apart
     start = time.perf_counter()
     run(duration)
     elapsed = time.perf_counter() - start
-    return np.asarray(spikes.count[:]).copy(), elapsed
+    return np.asarray(spikes.count[:]).copy(), elapsed, report
 
 
 def main(argv=None) -> int:
@@ -80,16 +82,16 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from . import api
     options = {} if args.tolerance is None else {"tolerance": args.tolerance}
-    print(api.report(traub_miles(args.neurons, args.method), **options))
     duration = args.duration * ms
-    print(f"\nsimulating {args.neurons} neurons for {duration} on {args.target} "
-          f"({args.method}) ...", flush=True)
+    print(f"simulating {args.neurons} neurons for {duration} on {args.target} "
+          f"({args.method}), exact and optimized ...", flush=True)
     import tempfile
     with tempfile.TemporaryDirectory(prefix="autolut_demo_") as tmp:
-        exact, t_exact = _simulate(args.neurons, duration, args.method, args.target, False,
-                                   options, tmp + "/exact")
-        fast, t_fast = _simulate(args.neurons, duration, args.method, args.target, True,
-                                 options, tmp + "/optimized")
+        exact, t_exact, _ = _simulate(args.neurons, duration, args.method, args.target, False,
+                                      options, tmp + "/exact")
+        fast, t_fast, report = _simulate(args.neurons, duration, args.method, args.target,
+                                         True, options, tmp + "/optimized")
+    print(report, end="\n\n")
     same = int(np.sum(exact == fast))
     print(f"exact:     {t_exact:7.2f} s   {exact.sum()} spikes")
     print(f"optimized: {t_fast:7.2f} s   {fast.sum()} spikes")

@@ -66,10 +66,11 @@ class LUTExponentialEuler(ExponentialEulerStateUpdater):
         group = state_updater.group
         optimize(group, namespace=dict(group.namespace))
         method = state_updater.method_choice
-        if not isinstance(method, LUTExponentialEuler) or not method.gates:
+        if isinstance(method, LUTExponentialEuler) and not method.gates:
             # nothing tabulatable in this group: plain exponential Euler
             return exponential_euler(group.equations, group.variables)
-        return method(group.equations, group.variables)
+        update = method(group.equations, group.variables)  # the method optimize installed
+        return update if isinstance(update, str) else update(state_updater)
 
     def __repr__(self):
         return f"LUTExponentialEuler(gates={self.gates!r})"

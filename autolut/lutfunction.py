@@ -123,11 +123,6 @@ class LUTFunction(Function, Nameable):
         Nameable.__init__(self, name=name)
         self.bank, self.index, self.axis = bank, index, axis
         self.policy, self.exact, self.description = policy, exact, description
-        #: Under out_of_range='exact': how often the exact expression was evaluated,
-        #: and the lowest and highest axis value it was evaluated at (SI). The
-        #: lookups write it in place (a namespace array on cython and
-        #: cpp_standalone, where the program writes it back at its end).
-        self.fallbacks = np.array([0.0, np.inf, -np.inf])
         self._arg_unit, self._return_unit = arg_unit, return_unit
         with_neuron = policy == "error"
         Function.__init__(self, pyfunc=self._call_with_units,
@@ -140,11 +135,6 @@ class LUTFunction(Function, Nameable):
     @property
     def table(self) -> Table:
         return self.bank.tables[self.index]
-
-    @property
-    def fallbacks_key(self) -> str:
-        """Name of the `fallbacks` array in the generated code's namespace."""
-        return f"{self.name}_fallbacks"
 
     @property
     def offset(self) -> int:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+import numbers
+from collections.abc import Iterable, Mapping
 
+import numpy as np
 from brian2 import BrianPreference, Quantity, mV, prefs, volt
 from brian2.units.fundamentalunits import get_dimensions, have_same_dimensions
 
@@ -42,12 +44,22 @@ _PLAUSIBLE_VOLTAGES = (-250 * mV, 250 * mV)
 OUT_OF_RANGE_POLICIES = ("exact", "clamp", "error")
 
 
+def _is_real(value) -> bool:
+    """A real number (numpy scalars and quantities included), not a bool."""
+    return isinstance(value, (numbers.Real, Quantity)) and not isinstance(value, (bool, np.bool_)) \
+        and np.ndim(value) == 0
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
 prefs.register_preferences(
     "autolut",
     "Defaults of autolut's options (an option passed to a function takes precedence)",
     tolerance=BrianPreference(
         default=DEFAULT_TOLERANCE,
-        validator=lambda x: isinstance(x, float) and 0 < x < 1,
+        validator=lambda x: _is_real(x) and 0 < float(x) < 1,
         docs="Maximum interpolation error of every table, relative to the spread of the "
              "tabulated function over its range."),
     integration_tables=BrianPreference(
@@ -61,7 +73,7 @@ prefs.register_preferences(
              "'error' (end the run)."),
     max_points=BrianPreference(
         default=DEFAULT_MAX_POINTS,
-        validator=lambda x: isinstance(x, int) and x >= 2,
+        validator=lambda x: _is_integer(x) and x >= 2,
         docs="Largest table accepted, in grid points."),
 )
 
@@ -127,7 +139,10 @@ class Options:
 
     @classmethod
     def from_keywords(cls, **keywords) -> Options:
-        """Build from the keyword arguments of the public functions, checking their form."""
+        """Build from the keyword arguments of the public functions, checking their form.
+
+        Raises `OptionsError`, naming the option and what to write instead.
+        """
         unknown = set(keywords) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise OptionsError(
@@ -135,26 +150,49 @@ class Options:
                 f"{', '.join(f.name for f in dataclasses.fields(cls))}")
         defaults = {name: prefs[f"autolut.{name}"]
                     for name in ("tolerance", "integration_tables", "max_points", "out_of_range")}
-        options = cls(**{**defaults, **keywords})
-        if isinstance(options.exclude, str):
-            options = dataclasses.replace(options, exclude=frozenset([options.exclude]))
-        options = dataclasses.replace(options, exclude=frozenset(options.exclude),
-                                      ranges=dict(options.ranges), step=dict(options.step))
-        tolerance = options.tolerance
-        if not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1:
+        values = {**defaults, **keywords}
+        for name, example in (("ranges", "{'v': (-100*mV, 60*mV)}"), ("step", "{'v': 0.01*mV}")):
+            if not isinstance(values.get(name, {}), Mapping):
+                raise OptionsError(f"autolut: {name} must be a dict {{variable: ...}}, e.g. "
+                                   f"{name}={example}, not {values[name]!r}")
+        if values.get("namespace") is not None and not isinstance(values["namespace"], Mapping):
+            raise OptionsError(f"autolut: namespace must be a dict {{name: value}}, not "
+                               f"{values['namespace']!r}")
+        exclude = values.get("exclude", frozenset())
+        exclude = [exclude] if isinstance(exclude, str) else exclude
+        if not isinstance(exclude, Iterable) or not all(isinstance(n, str) for n in exclude):
+            raise OptionsError(f"autolut: exclude must be a list of equation names, e.g. "
+                               f"exclude=['alpha_m'], not {values['exclude']!r}")
+        tolerance = values["tolerance"]
+        if not _is_real(tolerance) or not 0 < float(tolerance) < 1:
             raise OptionsError(f"autolut: tolerance must be a number between 0 and 1 "
-                               f"(relative error), not {tolerance!r}")
-        if options.out_of_range not in OUT_OF_RANGE_POLICIES:
+                               f"(relative error), e.g. 1e-6, not {tolerance!r}")
+        for name, least in (("max_points", 2), ("min_cost", 0)):
+            value = values.get(name, least)
+            if not _is_integer(value) or value < least:
+                raise OptionsError(f"autolut: {name} must be an integer of at least {least}, "
+                                   f"e.g. {name}={2**20 if name == 'max_points' else 10}, "
+                                   f"not {value!r}")
+        if not isinstance(values["integration_tables"], (bool, np.bool_)):
+            raise OptionsError(f"autolut: integration_tables must be True or False, not "
+                               f"{values['integration_tables']!r}")
+        if values["out_of_range"] not in OUT_OF_RANGE_POLICIES:
             raise OptionsError(f"autolut: out_of_range must be one of "
                                f"{', '.join(map(repr, OUT_OF_RANGE_POLICIES))}, "
-                               f"not {options.out_of_range!r}")
+                               f"not {values['out_of_range']!r}")
+        options = cls(**{**values, "tolerance": float(tolerance),
+                         "exclude": frozenset(exclude),
+                         "ranges": dict(values.get("ranges", {})),
+                         "step": dict(values.get("step", {})),
+                         "integration_tables": bool(values["integration_tables"])})
+        options = dataclasses.replace(options, max_points=int(options.max_points),
+                                      min_cost=int(options.min_cost))
         for name, value in options.ranges.items():
             if not (isinstance(value, (tuple, list)) and len(value) == 2):
                 raise OptionsError(f"autolut: ranges['{name}'] must be a pair (low, high) "
                                    f"with units, e.g. (-100*mV, 60*mV), not {value!r}")
         for name, value in options.step.items():
-            if not isinstance(value, Quantity) and not isinstance(value, (int, float)) \
-                    or not float(value) > 0 or not math.isfinite(float(value)):
+            if not _is_real(value) or not float(value) > 0 or not math.isfinite(float(value)):
                 raise OptionsError(f"autolut: step['{name}'] must be a positive quantity "
                                    f"with the unit of {name}, not {value!r}")
         return options

@@ -10,16 +10,21 @@ times and state traces, with the speed ratio next to them.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import numbers
+import sys
 import tempfile
 import time
+from collections.abc import Mapping
 
 import numpy as np
 from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, device,
                     second, seed, set_device)
 from brian2.equations.equations import DIFFERENTIAL_EQUATION
-from brian2.units.fundamentalunits import Quantity, get_unit
+from brian2.units.fundamentalunits import Quantity, get_unit, have_same_dimensions
 
 from .api import _optimize_all, brian_objects
+from .options import Options, OptionsError, display_unit
 
 __all__ = ["validate", "Validation", "GroupComparison"]
 
@@ -47,6 +52,7 @@ class Validation:
     exact_time: float
     optimized_time: float
     failures: tuple[str, ...]
+    simulated: tuple[str, ...] = ()  # every object of the model that ran, with its class
 
     @property
     def speedup(self) -> float:
@@ -59,6 +65,8 @@ class Validation:
     def __str__(self) -> str:
         lines = [f"autolut validation: exact {self.exact_time:.3f} s, optimized "
                  f"{self.optimized_time:.3f} s, speed ratio {self.speedup:.2f}x"]
+        if self.simulated:
+            lines.append(f"  simulated (both copies): {', '.join(self.simulated)}")
         for g in self.groups:
             lines.append(f"  {g.group}: identical spike counts in {g.same_counts} of "
                          f"{g.neurons} neurons ({g.spikes_exact} vs {g.spikes_optimized} "
@@ -80,9 +88,12 @@ def validate(builder, duration, *, target=None, recorded_neurons=10, random_seed
     Parameters
     ----------
     builder : callable
-        Builds the model and returns NeuronGroups (alone, in a tuple, list,
-        dict or `Network`, with any other objects). Called twice, after the same
-        ``seed(random_seed)``, so random initial values and inputs are identical.
+        Builds the model. Called twice, after the same ``seed(random_seed)``, so
+        random initial values and inputs are identical. Everything it creates
+        takes part in the runs, as in Brian2's magic network: the objects it
+        returns (alone, in a tuple, list, dict or `Network`) and those it keeps
+        in its local variables (a ``PoissonGroup`` and ``Synapses`` feeding the
+        returned group, say).
     duration : Quantity
         Simulated time of each run.
     target : str, optional
@@ -96,8 +107,13 @@ def validate(builder, duration, *, target=None, recorded_neurons=10, random_seed
         Pass only if no spike moves by more than this.
     max_trace_error : dict, optional
         ``{variable: Quantity}``: pass only if the traces differ by at most this.
+        Every variable must be a state variable of a group of the model, in its
+        unit.
     **options
         Options of `autolut.optimize` (``tolerance``, ``ranges``, ...).
+
+    All arguments are checked before anything is simulated; `OptionsError` says
+    what is wrong.
 
     Returns
     -------
@@ -118,7 +134,12 @@ def validate(builder, duration, *, target=None, recorded_neurons=10, random_seed
     >>> result.passed, result.groups[0].same_counts
     (True, 3)
     """
-    exact = _run(builder, duration, False, target, recorded_neurons, random_seed, options)
+    Options.from_keywords(**options)  # unknown or malformed options, before any run
+    _check_arguments(duration, target, recorded_neurons, max_count_mismatch, max_shift,
+                     max_trace_error)
+    checks = functools.partial(_check_traces, max_trace_error or {})
+    exact = _run(builder, duration, False, target, recorded_neurons, random_seed, options,
+                 checks)
     fast = _run(builder, duration, True, target, recorded_neurons, random_seed, options)
     # The copies are built in the same order; the second gets other names (name_1, ...).
     groups = tuple(_compare(name, exact["groups"][name], optimized)
@@ -134,10 +155,100 @@ def validate(builder, duration, *, target=None, recorded_neurons=10, random_seed
             if name in g.trace_max and g.trace_max[name] > limit:
                 failures.append(f"{g.group}: {name} differs by {g.trace_max[name]} "
                                 f"(allowed: {limit})")
-    return Validation(groups, exact["time"], fast["time"], tuple(failures))
+    return Validation(groups, exact["time"], fast["time"], tuple(failures), exact["objects"])
 
 
-def _run(builder, duration, optimized, target, recorded_neurons, random_seed, options):
+def _check_arguments(duration, target, recorded_neurons, max_count_mismatch, max_shift,
+                     max_trace_error) -> None:
+    """The arguments of `validate` that do not need the model, checked before any run."""
+    def integer(value):
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+    problems = []
+    if not (isinstance(duration, Quantity) and have_same_dimensions(duration, second)
+            and float(duration) > 0):
+        problems.append(f"duration must be a positive time, e.g. 200*ms, not {duration!r}")
+    if target not in (None, "cpp_standalone"):
+        problems.append(f"target must be None (the current runtime target) or "
+                        f"'cpp_standalone', not {target!r}; for cython set "
+                        f"prefs.codegen.target = 'cython'")
+    if not integer(recorded_neurons) or recorded_neurons < 1:
+        problems.append(f"recorded_neurons must be a positive integer, not "
+                        f"{recorded_neurons!r}")
+    if not integer(max_count_mismatch) or max_count_mismatch < 0:
+        problems.append(f"max_count_mismatch must be a non-negative integer, not "
+                        f"{max_count_mismatch!r}")
+    if max_shift is not None and not (isinstance(max_shift, Quantity)
+                                      and have_same_dimensions(max_shift, second)):
+        problems.append(f"max_shift must be a time, e.g. 0.1*ms, not {max_shift!r}")
+    if max_trace_error is not None and not isinstance(max_trace_error, Mapping):
+        problems.append(f"max_trace_error must be a dict {{variable: limit}}, e.g. "
+                        f"{{'v': 1*mV}}, not {max_trace_error!r}")
+    if problems:
+        raise OptionsError("autolut.validate: " + "; ".join(problems))
+
+
+def _typical_magnitude(group, name) -> float:
+    """The largest magnitude of the variable's current values (SI), or 0 where the device
+    cannot tell before running (standalone)."""
+    try:
+        values = np.asarray(group.variables[name].get_value(), dtype=float)
+    except NotImplementedError:
+        return 0.0
+    return float(np.max(np.abs(values), initial=0.0))
+
+
+def _check_traces(max_trace_error, groups) -> None:
+    """Every variable of `max_trace_error` is a state variable of a group of the model,
+    and its limit has the variable's unit (checked on the exact copy, before it runs)."""
+    problems = []
+    for name, limit in max_trace_error.items():
+        owners = [group for group in groups if name in _state_variables(group)]
+        if not owners:
+            known = sorted({v for group in groups for v in _state_variables(group)})
+            problems.append(f"max_trace_error: no group of the model has a state variable "
+                            f"'{name}'; they have {', '.join(known) or 'none'}")
+            continue
+        dimensions = owners[0].variables[name].dim
+        if not have_same_dimensions(limit, Quantity(1, dim=dimensions)) \
+                or not np.isfinite(float(limit)) or float(limit) < 0:
+            _, unit = display_unit(get_unit(dimensions), _typical_magnitude(owners[0], name))
+            problems.append(f"max_trace_error['{name}'] must be a non-negative limit in "
+                            f"{get_unit(dimensions)!r}, e.g. 1*{unit}, not {limit!r}")
+    if problems:
+        raise OptionsError("autolut.validate: " + "; ".join(problems))
+
+
+def _state_variables(group) -> list[str]:
+    return [eq.varname for eq in group.user_equations.values()
+            if eq.type == DIFFERENTIAL_EQUATION]
+
+
+def _built(builder):
+    """Call `builder`; return what it returned and the Brian2 objects it created: the
+    returned ones and those left in its local variables (as the magic network would
+    collect them from a script)."""
+    frame_locals = {}
+    code = getattr(builder, "__code__", None)
+
+    def profile(frame, event, argument):
+        if event == "return" and frame.f_code is code and not frame_locals:
+            frame_locals.update(frame.f_locals)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile if code is not None else previous)
+    try:
+        built = builder()
+    finally:
+        sys.setprofile(previous)
+    found = brian_objects(built) + [obj for value in frame_locals.values()
+                                    for obj in brian_objects(value)]
+    unique = list({id(obj): obj for obj in found}.values())
+    return built, unique
+
+
+def _run(builder, duration, optimized, target, recorded_neurons, random_seed, options,
+         check=None):
     """Build, (optimize,) record and run one copy of the model."""
     standalone = target == "cpp_standalone"
     if standalone:
@@ -145,24 +256,27 @@ def _run(builder, duration, optimized, target, recorded_neurons, random_seed, op
         set_device("cpp_standalone", directory=directory, build_on_run=False)
     try:
         seed(random_seed)
-        built = builder()
+        built, objects = _built(builder)
+        groups = [obj for obj in objects if isinstance(obj, NeuronGroup)]
+        if not groups:
+            raise OptionsError(f"autolut.validate: the builder created no NeuronGroup (it "
+                               f"returned {built!r}); return the group(s) to compare")
+        if check is not None:
+            check(groups)
         if optimized:
-            _optimize_all(built, options)
-        groups = [obj for obj in brian_objects(built) if isinstance(obj, NeuronGroup)]
+            _optimize_all(groups, options)
         monitors = {}
         for group in groups:
-            variables = [eq.varname for eq in group.user_equations.values()
-                         if eq.type == DIFFERENTIAL_EQUATION]
             record = np.unique(np.linspace(0, len(group) - 1, min(recorded_neurons, len(group)))
                                .astype(int))
-            monitors[group.name] = (SpikeMonitor(group), StateMonitor(group, variables,
-                                                                       record=record))
+            monitors[group.name] = (SpikeMonitor(group),
+                                    StateMonitor(group, _state_variables(group), record=record))
         recorders = [monitor for pair in monitors.values() for monitor in pair]
         if isinstance(built, Network):
             network = built
-            network.add(recorders)
+            network.add([obj for obj in objects if obj not in network.objects] + recorders)
         else:
-            network = Network(brian_objects(built), recorders)
+            network = Network(objects, recorders)
         if standalone:
             network.run(duration)
             device.build(directory=directory)
@@ -173,7 +287,8 @@ def _run(builder, duration, optimized, target, recorded_neurons, random_seed, op
             network.run(duration)
             elapsed = time.perf_counter() - start
         results = {name: _collect(spikes, states) for name, (spikes, states) in monitors.items()}
-        return {"time": elapsed, "groups": results}
+        simulated = tuple(f"{obj.name} ({type(obj).__name__})" for obj in objects)
+        return {"time": elapsed, "groups": results, "objects": simulated}
     finally:
         if standalone:
             device.reinit()

@@ -6,6 +6,7 @@ Usage::
     python -m benchmarks --quick              # CI smoke run (< 2 min), into a temporary directory
     python -m benchmarks --policies           # only the out_of_range policy comparison
     python -m benchmarks --no-policies        # everything but the policy comparison
+    python -m benchmarks --threads            # only the OpenMP comparison (cpp_standalone)
     python -m benchmarks --targets cpp_standalone --models coba_hh --sizes 1000,10000
 
 See `benchmarks` (the package docstring) for what is measured.
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from .models import MODELS
 from .runner import ROOT, Config, Runner
-from .variants import POLICY_VARIANTS, VARIANTS
+from .variants import POLICY_VARIANTS, THREAD_VARIANTS, VARIANTS
 
 TARGETS = ("numpy", "cython", "cpp_standalone")
 
@@ -45,6 +46,8 @@ class Plan:
     policy_targets, policy_models, policy_sizes
         The configurations of the out_of_range policy comparison (with the
         same caps and durations).
+    thread_models, thread_sizes
+        The configurations of the OpenMP comparison, on cpp_standalone.
     """
 
     targets: tuple[str, ...]
@@ -55,6 +58,8 @@ class Plan:
     policy_targets: tuple[str, ...]
     policy_models: tuple[str, ...]
     policy_sizes: tuple[int, ...]
+    thread_models: tuple[str, ...] = ()
+    thread_sizes: tuple[int, ...] = ()
 
     def configs(self) -> list[Config]:
         """The configurations of the main comparison."""
@@ -63,6 +68,10 @@ class Plan:
     def policy_configs(self) -> list[Config]:
         """The configurations of the policy comparison."""
         return self._configs(self.policy_targets, self.policy_models, self.policy_sizes)
+
+    def thread_configs(self) -> list[Config]:
+        """The configurations of the OpenMP comparison."""
+        return self._configs(("cpp_standalone",), self.thread_models, self.thread_sizes)
 
     def _configs(self, targets, models, sizes) -> list[Config]:
         configs = []
@@ -89,7 +98,8 @@ class Plan:
 FULL = Plan(targets=TARGETS, models=tuple(MODELS), sizes=(100, 1000, 10000, 100000),
             durations={100: 100, 1000: 100, 10000: 20, 100000: 10},
             caps={("numpy", "coba_hh"): (math.inf, 10)},
-            policy_targets=TARGETS, policy_models=tuple(MODELS), policy_sizes=(10000,))
+            policy_targets=TARGETS, policy_models=tuple(MODELS), policy_sizes=(10000,),
+            thread_models=tuple(MODELS), thread_sizes=(10000,))
 #: Quick run (CI, under 2 min): every model and variant on numpy, the
 #: Wang–Buzsaki population on cpp_standalone (the cheapest to compile), 100
 #: neurons for 10 ms, and the policies on numpy for the network. Its times mean
@@ -98,7 +108,8 @@ QUICK = Plan(targets=("numpy", "cpp_standalone"), models=tuple(MODELS), sizes=(1
              durations={100: 10},
              caps={("cpp_standalone", "coba_hh"): (0, 0),
                    ("cpp_standalone", "rothman_manis"): (0, 0)},
-             policy_targets=("numpy",), policy_models=("coba_hh",), policy_sizes=(100,))
+             policy_targets=("numpy",), policy_models=("coba_hh",), policy_sizes=(100,),
+             thread_models=("wang_buzsaki",), thread_sizes=(100,))
 
 
 def plan(args) -> Plan:
@@ -113,6 +124,8 @@ def plan(args) -> Plan:
                                             ("sizes", args.sizes, int)] if value}
     for name in list(changes):
         changes["policy_" + name] = changes[name]
+        if name != "targets":
+            changes["thread_" + name] = changes[name]
     if "sizes" in changes:
         changes["caps"] = {}
     if args.duration:
@@ -155,6 +168,8 @@ def main(argv=None) -> int:
                           help="run only the out_of_range policy comparison")
     sections.add_argument("--no-policies", action="store_true",
                           help="skip the out_of_range policy comparison")
+    sections.add_argument("--threads", action="store_true",
+                          help="run only the OpenMP comparison (cpp_standalone)")
     parser.add_argument("--keep", type=Path,
                         help="keep caches, standalone projects and spikes in this directory")
     args = parser.parse_args(argv)
@@ -166,16 +181,21 @@ def main(argv=None) -> int:
                        else ROOT / "benchmarks" / "results")
     chosen = plan(args)
     main_configs, policy_configs = chosen.configs(), chosen.policy_configs()
-    if args.policies:
+    thread_configs = chosen.thread_configs() if "cpp_standalone" in chosen.targets else []
+    if args.policies or args.threads:
         main_configs = []
-    skipped = "not run (--no-policies)" if args.no_policies else policies_unavailable()
+    if args.policies:
+        thread_configs = []
+    skipped = ("not run (--no-policies)" if args.no_policies else
+               "not run (--threads)" if args.threads else policies_unavailable())
     if skipped:
         policy_configs = []
     from .report import machine, write_results
 
     results = dict(command=" ".join(["python -m benchmarks", *(argv or sys.argv[1:])]),
                    machine=machine(), rows=[], policies=skipped)
-    total = len(main_configs) * len(VARIANTS) + len(policy_configs) * len(POLICY_VARIANTS)
+    total = (len(main_configs) * len(VARIANTS) + len(policy_configs) * len(POLICY_VARIANTS)
+             + len(thread_configs) * len(THREAD_VARIANTS))
     print(f"{total} measurements; results into {out}", flush=True)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="autolut_benchmark_work_") as scratch:
@@ -187,13 +207,15 @@ def main(argv=None) -> int:
             results["policies"] = runner.section(policy_configs, POLICY_VARIANTS)
         elif skipped:
             print(f"out_of_range policies: {skipped}", flush=True)
+        results["threads"] = runner.section(thread_configs, THREAD_VARIANTS)
     results["total_minutes"] = (time.perf_counter() - start) / 60
     results["load_average_end"] = os.getloadavg()[0]
-    # a policies-only run writes files of its own, next to those of a full run
-    for path in write_results(out, results, "policies" if args.policies else "benchmark"):
+    # a policies-only or threads-only run writes files of its own, next to those of a full run
+    name = "policies" if args.policies else "threads" if args.threads else "benchmark"
+    for path in write_results(out, results, name):
         print(f"wrote {path}")
-    failed = [row for row in results["rows"] + (results["policies"] if isinstance(
-        results["policies"], list) else []) if row["error"]]
+    failed = [row for row in results["rows"] + results["threads"] + (
+        results["policies"] if isinstance(results["policies"], list) else []) if row["error"]]
     print(f"{total} measurements in {results['total_minutes']:.1f} min, {len(failed)} failed")
     return 1 if failed else 0
 

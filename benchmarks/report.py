@@ -101,7 +101,9 @@ def _document(results: dict, markdown: bool) -> str:
              f"{results['load_average_end']:.2f} (well above 0 means other jobs shared the "
              f"cores and the times are less reliable)", "",
              "Times in seconds; `sim`: simulation only; compile and table-build (autolut.optimize) "
-             "times apart. Speedup: exact time / variant time on the same model, target and N. "
+             "times apart; `per run`: what every further run() costs before its first step "
+             "(median of 7 runs of 0 ms; cpp_standalone runs everything in one program). "
+             "Speedup: exact time / variant time on the same model, target and N. "
              "Agreement with exact Brian2: `same`: neurons with identical spike counts; `shift`: "
              "mean/max spike-time difference (ms) over those neurons; for the COBA-HH network "
              "(chaotic) also the mean rate and its change, the mean ISI CV (variant/exact) and "
@@ -112,6 +114,11 @@ def _document(results: dict, markdown: bool) -> str:
                   _render(*_summary(rows), markdown), "",
                   _heading("All measurements", markdown), "",
                   _render(*_measurements(rows), markdown), ""]
+    if results.get("threads"):
+        lines += [_heading("OpenMP threads on cpp_standalone", markdown), "",
+                  "The same program on 1 and 2 threads (prefs.devices.cpp_standalone."
+                  "openmp_threads); ×: time on 1 thread / time on 2.", "",
+                  _render(*_thread_table(results["threads"]), markdown), ""]
     policies = results["policies"]
     lines.append(_heading("out_of_range policies: cost relative to 'clamp'", markdown))
     lines.append("")
@@ -137,7 +144,8 @@ def _configurations(rows: list[dict]) -> dict[tuple, dict[str, dict]]:
 
 def _summary(rows: list[dict]):
     headers = ["model", "target", "N", "ms", "exact s", "autolut s", "lut4brian s", "floor s",
-               "× autolut", "× lut4brian", "× floor", "autolut/floor", "autolut agreement",
+               "× autolut", "× lut4brian", "× floor", "autolut/floor",
+               "per run ms exact", "per run ms autolut", "autolut agreement",
                "lut4brian agreement"]
     table = []
     for (model, target, N, duration), variants in _configurations(rows).items():
@@ -152,6 +160,8 @@ def _summary(rows: list[dict]):
                       *(get(v, "run_s", "sig") for v in ("exact", "autolut", "lut4brian", "floor")),
                       *(get(v, "speedup", "sig") for v in ("autolut", "lut4brian", "floor")),
                       _number(ratio, ".2f"),
+                      *(_milliseconds(variants.get(v, {}).get("per_run_s"))
+                        for v in ("exact", "autolut")),
                       *(_agreement(variants[v]) if v in variants else ""
                         for v in ("autolut", "lut4brian"))])
     return headers, table
@@ -159,20 +169,20 @@ def _summary(rows: list[dict]):
 
 def _measurements(rows: list[dict]):
     headers = ["model", "target", "N", "ms", "variant", "sim s", "ns/neuron-step", "speedup",
-               "compile s", "tables s", "build s", "spikes", "agreement with exact"]
+               "compile s", "tables s", "build s", "per run ms", "spikes", "agreement with exact"]
     table = []
     for row in rows:
         start = [row["model"], row["target"], f"{row['N']:,}", f"{row['duration_ms']:g}",
                  row["variant"]]
         if row["error"]:
-            table.append(start + ["failed: " + row["error"][:80]] + [""] * 7)
+            table.append(start + ["failed: " + row["error"][:80]] + [""] * 8)
             continue
         table.append(start + [_number(row["run_s"], "sig"),
                               _number(row["ns_per_neuron_step"], "sig"),
                               _number(row.get("speedup"), "sig"),
                               _number(row["compile_s"], ".1f"), _number(row["optimize_s"], ".2f"),
-                              _number(row["build_s"], ".2f"), str(row["spikes"]),
-                              _agreement(row)])
+                              _number(row["build_s"], ".2f"), _milliseconds(row.get("per_run_s")),
+                              str(row["spikes"]), _agreement(row)])
     return headers, table
 
 
@@ -191,6 +201,36 @@ def _policy_table(rows: list[dict]):
                               _number(row["optimize_s"], ".2f"), _number(row["compile_s"], ".1f"),
                               _agreement(row)])
     return headers, table
+
+
+def _thread_table(rows: list[dict]):
+    headers = ["model", "N", "ms", "exact 1 thread s", "exact 2 threads s", "× exact 2 vs 1",
+               "autolut 1 thread s", "autolut 2 threads s", "× autolut 2 vs 1",
+               "× autolut vs exact (2 threads)", "autolut agreement (2 threads, vs exact 1)"]
+    table = []
+    for (model, _, N, duration), variants in _configurations(rows).items():
+        def seconds(variant):
+            row = variants.get(variant, {})
+            return None if row.get("error") else row.get("run_s")
+
+        times = {variant: seconds(variant) for variant in
+                 ("exact@1", "exact@2", "autolut@1", "autolut@2")}
+        table.append([model, f"{N:,}", f"{duration:g}",
+                      *(_number(times[v], "sig") for v in ("exact@1", "exact@2")),
+                      _number(_ratio(times["exact@1"], times["exact@2"]), ".2f"),
+                      *(_number(times[v], "sig") for v in ("autolut@1", "autolut@2")),
+                      _number(_ratio(times["autolut@1"], times["autolut@2"]), ".2f"),
+                      _number(_ratio(times["exact@2"], times["autolut@2"]), ".2f"),
+                      _agreement(variants["autolut@2"]) if "autolut@2" in variants else ""])
+    return headers, table
+
+
+def _ratio(numerator, denominator):
+    return numerator / denominator if numerator and denominator else None
+
+
+def _milliseconds(seconds) -> str:
+    return "" if seconds is None else f"{1e3 * seconds:.1f}"
 
 
 def _agreement(row: dict) -> str:

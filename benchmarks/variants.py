@@ -18,6 +18,8 @@
 * ``autolut_clamp``, ``autolut_exact``, ``autolut_error``: autolut with the
   ``out_of_range`` policy ``'clamp'``, ``'exact'`` or ``'error'`` (the policy
   comparison, `POLICY_VARIANTS`).
+* ``exact@1``, ``exact@2``, ``autolut@1``, ``autolut@2``: on cpp_standalone
+  with 1 or 2 OpenMP threads (the threads comparison, `THREAD_VARIANTS`).
 """
 
 from __future__ import annotations
@@ -28,13 +30,15 @@ from brian2.equations.equations import Expression, SingleEquation
 
 from .models import Model
 
-__all__ = ["VARIANTS", "POLICY_VARIANTS", "LUT4BRIAN_GRID", "autolut_options", "curve_values",
+__all__ = ["VARIANTS", "POLICY_VARIANTS", "THREAD_VARIANTS", "LUT4BRIAN_GRID", "autolut_options", "curve_values",
            "variant_equations", "lutinterpol"]
 
 #: The variants of the main comparison, the reference first.
 VARIANTS = ("exact", "autolut", "lut4brian", "floor")
 #: The out-of-range policies compared, the reference ('clamp') first.
 POLICY_VARIANTS = ("autolut_clamp", "autolut_exact", "autolut_error")
+#: The OpenMP comparison (cpp_standalone), the reference (exact on one thread) first.
+THREAD_VARIANTS = ("exact@1", "exact@2", "autolut@1", "autolut@2")
 #: lut4brian's grid in mV (first, last, step): the example of its README.
 LUT4BRIAN_GRID = (-100.0, 60.0, 1.0)
 #: Where the floor variant evaluates the rate curves.

@@ -51,15 +51,20 @@ def measure(model: str, target: str, variant: str, N: int, duration_ms: float,
         ``autolut.optimize`` call: analysis and table building, 0 for other
         variants), ``compile_s`` (code generation and compilation; for
         cpp_standalone everything of the build but the simulation),
-        ``run_s`` (the simulation), ``steps`` and ``spikes``.
+        ``run_s`` (the simulation), ``per_run_s`` (the setup cost of every further
+        ``run()``, see `per_run_overhead`; None on cpp_standalone, whose runs all
+        happen in one program), ``steps`` and ``spikes``. A variant named
+        ``name@K`` is ``name`` on ``K`` OpenMP threads (cpp_standalone).
     """
     # the throw-away groups that evaluate a variant's curves are never run, on purpose
     BrianLogger.suppress_name("unused_brian_object")
     defaultclock.dt = DT
     spec = MODELS[model]
+    variant, _, threads = variant.partition("@")
     equations, namespace = variant_equations(spec, variant)  # on the runtime device
     if target == "cpp_standalone":
         set_device("cpp_standalone", directory=cache_dir, build_on_run=False)
+        prefs.devices.cpp_standalone.openmp_threads = int(threads or 0)
     else:
         prefs.codegen.target = target
         prefs.codegen.runtime.cython.cache_dir = cache_dir
@@ -90,7 +95,19 @@ def measure(model: str, target: str, variant: str, N: int, duration_ms: float,
     i, t = np.asarray(spikes.i[:]), np.asarray(spikes.t_[:])
     np.savez(spikes_file, i=i, t=t)
     return dict(build_s=build_s, optimize_s=optimize_s, compile_s=compile_s, run_s=run_s,
+                per_run_s=None if target == "cpp_standalone" else per_run_overhead(network),
                 steps=int(round(float(duration / defaultclock.dt))), spikes=len(i))
+
+
+def per_run_overhead(network, repeats: int = 7) -> float:
+    """Median time of a ``run()`` that simulates nothing: what every run costs before its
+    first step (Brian2's checks, code objects, garbage collection, and autolut's guards)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        network.run(0 * ms)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 if __name__ == "__main__":

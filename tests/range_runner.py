@@ -71,7 +71,7 @@ def simulate(target, variant, workdir):
         warnings=collect.messages,
         range_counts=[] if variant == "reference" else [
             dict(group=c.group, axis=c.axis, tables=list(c.tables), outside=c.outside,
-                 neurons=c.neurons,
+                 neurons=c.neurons, every=c.every, estimate=c.estimate, policy=c.policy,
                  lowest=None if c.lowest is None else float(c.lowest),
                  highest=None if c.highest is None else float(c.highest))
             for g in groups for c in autolut.range_counts(g)])

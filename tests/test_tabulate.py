@@ -336,6 +336,33 @@ def test_interpolate_keeps_shapes_and_scalars():
     assert np.ndim(scalar) == 0 and scalar == 0.5
 
 
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=40),
+       low=st.floats(-1.0, 1.0), width=st.floats(1e-3, 10.0),
+       segmented=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_the_numpy_reference_is_the_numba_kernel_to_the_last_bit(values, low, width,
+                                                                 segmented, seed):
+    """Tables are measured with the numpy `interpolate`; the numpy target runs the numba
+    kernel: both must give the same bits everywhere, ends, NaN and segments included."""
+    from autolut.targets.numba_kernel import lookup as kernel
+    values = np.asarray(values)
+    intervals = None
+    if segmented and len(values) >= 5:
+        cut = len(values) // 2
+        intervals = (cut, len(values) - 1 - cut)
+        values = np.concatenate([values, [values[-1]]])[:sum(intervals) + 1]
+    high = low + width
+    packed = layout([values], intervals)
+    segments = len(intervals) if intervals else 0
+    inverse = (segments or len(values) - 1) / width
+    x = np.random.default_rng(seed).uniform(low - width, high + width, 200)
+    x = np.concatenate([x, [low, high, np.nan, -np.inf, np.inf, np.nextafter(high, 0)]])
+    _, expected, outside = kernel(x, low, high, inverse, packed, 2, 0, segments)
+    np.testing.assert_array_equal(interpolate(x, low, inverse, packed, segments=segments),
+                                  expected)
+    assert outside == np.sum(~((x >= low) & (x <= high)))
+
+
 def test_pole_between_samples_is_located_in_the_message():
     with pytest.raises(TabulationError, match=r"bends most sharply near -?(0\.000\d+|\d\.\d+e-0[5-9]) "):
         tabulate(lambda x: 1 / x, -1.0, 1.3, 1e-6)

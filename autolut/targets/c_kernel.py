@@ -72,26 +72,6 @@ static inline double {SEGMENTED_NAME}(const double x, const double low,
 #endif
 """
 
-COUNT_NAME = "autolut_count_fallback"
-# Under out_of_range='exact', a lookup outside the range counts itself (and the
-# lowest and highest value) in the table's fallback array: in a cold function of
-# its own, so that the lookup stays small; one thread at a time under OpenMP.
-COUNT_HELPER = f"""
-#ifndef AUTOLUT_COUNT
-#define AUTOLUT_COUNT
-static void {COUNT_NAME}(double* counts, const double x) __attribute__((noinline, cold));
-static void {COUNT_NAME}(double* counts, const double x)
-{{
-    #pragma omp critical(autolut_fallback)
-    {{
-        counts[0] += 1.0;
-        if (x < counts[1]) counts[1] = x;
-        if (x > counts[2]) counts[2] = x;
-    }}
-}}
-#endif
-"""
-
 FAIL_HELPER = f"""
 #ifndef AUTOLUT_FAIL
 #define AUTOLUT_FAIL
@@ -101,7 +81,11 @@ static void {FAIL_NAME}(const char* format, const double value, const int neuron
 {{
     char message[1024];
     snprintf(message, sizeof message, format, value, neuron);
-    FAIL_STATEMENTS
+    /* Under OpenMP, the first thread to fail reports; the others wait here. */
+    #pragma omp critical(autolut_fail)
+    {{
+        FAIL_STATEMENTS
+    }}
 }}
 #endif
 """
@@ -126,32 +110,26 @@ def call(x: str, lut, packed: str | None = None) -> str:
 
 
 def function_source(lut, fail: Callable[[str], str], name: str | None = None,
-                    packed: str | None = None, counts: str | None = None) -> str:
+                    packed: str | None = None) -> str:
     """C source of table function `lut` under its out-of-range policy.
 
     `fail` turns a C expression of the error message (a ``char*``) into the
     statements that end the run on the target (or set an error for the
-    caller, which gets -1). `name`, `packed` and `counts` (parameters ``const
-    double* packed`` and ``double* counts`` instead of the bank's and the
-    fallback counts' namespace arrays) serve targets that cannot name the
-    arrays in C.
+    caller, which gets -1). `name` and `packed` (a
+    parameter ``const double* packed`` instead of the bank's namespace array)
+    serve targets that cannot name the array in C.
     """
     table = lut.table
-    exact = lut.policy == "exact"
     parameters = ["const double x"] + (["const double* packed"] if packed else []) \
-        + (["double* counts"] if counts and exact else []) \
         + (["const int neuron"] if lut.policy == "error" else [])
     head = f"static inline double {name or lut.name}({', '.join(parameters)})\n{{\n"
     inside = f"(x >= {float(table.low)!r} && x <= {float(table.high)!r})"  # false for NaN
     lookup = f"    return {call('x', lut, packed and 'packed')};\n}}\n"
     if lut.policy == "clamp":
         return KERNEL + head + lookup
-    if exact:
-        fallbacks = "counts" if counts else f"_namespace{lut.fallbacks_key}"
-        return KERNEL + COUNT_HELPER + (
-            head + f"    if (__builtin_expect(!{inside}, 0)) {{\n"
-                   f"        {COUNT_NAME}({fallbacks}, x);\n"
-                   f"        return {lut.exact.c_code};\n    }}\n" + lookup)
+    if lut.policy == "exact":
+        return KERNEL + (head + f"    if (__builtin_expect(!{inside}, 0))\n"
+                       f"        return {lut.exact.c_code};\n" + lookup)
     scale, unit = lut.display_unit
     template = lut.out_of_range_error_text("%.6g " + unit, "%d")
     # The failure path is a cold function of its own, so that the inlined lookup

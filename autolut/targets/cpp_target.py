@@ -13,14 +13,11 @@ message.
 
 from __future__ import annotations
 
-import os
-
 from brian2.devices.device import get_device
 
 from . import c_kernel
-from .cython_target import fallbacks_namespace
 
-__all__ = ["implementation", "check_device", "fallbacks_file", "write_fallbacks_at_end"]
+__all__ = ["implementation", "check_device"]
 
 SUPPORTED_DEVICES = ("CPPStandaloneDevice",)
 #: File (in the project directory) where the program leaves the message of a
@@ -47,22 +44,6 @@ def _fail(message: str) -> str:
 def implementation(lut):
     # The table array comes with the bank, a dependency: loaded once per file.
     return dict(code=lambda owner: c_kernel.function_source(lut, _fail), name=lut.name,
-                availability_check=check_device,
-                namespace=lambda owner: fallbacks_namespace(lut),
+                availability_check=check_device, namespace=lambda owner: {},
                 dependencies={lut.bank.name: lut.bank})
 
-
-def fallbacks_file(lut) -> str:
-    """Where the program leaves the fallback counts of `lut` (out_of_range='exact'),
-    relative to the project directory."""
-    return os.path.join("results", f"autolut_{lut.fallbacks_key}")
-
-
-def write_fallbacks_at_end(lut) -> None:
-    """Have the standalone program write `lut`'s fallback counts at its end."""
-    code = (f'{{ FILE* autolut_file = fopen("{fallbacks_file(lut)}", "wb"); '
-            f'if (autolut_file) {{ fwrite(brian::{lut.fallbacks_key}, sizeof(double), 3, '
-            f'autolut_file); fclose(autolut_file); }} }}')
-    device = get_device()
-    if code not in device.code_lines["before_end"]:
-        device.insert_code("before_end", code)

@@ -31,23 +31,14 @@ def implementation(lut):
         if lut.policy == "error":
             signature, flags, call = "(double x, int neuron)", "except? -1.0", "(x, PACKED, neuron)"
             declaration = f"double {inner}(double x, const double* packed, int neuron) {flags}"
-        elif lut.policy == "exact":
-            signature, flags = "(double x)", "noexcept nogil"
-            call = f"(x, PACKED, _namespace{lut.fallbacks_key})"
-            declaration = f"double {inner}(double x, const double* packed, double* counts) {flags}"
         else:
             signature, flags, call = "(double x)", "noexcept nogil", "(x, PACKED)"
             declaration = f"double {inner}(double x, const double* packed) {flags}"
-        source = c_kernel.function_source(lut, _fail, name=inner, packed="packed", counts="counts")
+        source = c_kernel.function_source(lut, _fail, name=inner, packed="packed")
         return (c_kernel.cython_extern(source, declaration)
                 + f"cdef inline double {lut.name}{signature} {flags}:\n"
                   f"    return {inner}{call.replace('PACKED', packed)}\n")
 
     # The table array comes with the bank, a dependency: loaded once per file.
-    return dict(code=code, name=lut.name, namespace=lambda owner: fallbacks_namespace(lut),
+    return dict(code=code, name=lut.name, namespace=lambda owner: {},
                 dependencies={lut.bank.name: lut.bank})
-
-
-def fallbacks_namespace(lut) -> dict:
-    """The fallback counts array of `lut`, for the generated code (out_of_range='exact')."""
-    return {lut.fallbacks_key: lut.fallbacks} if lut.policy == "exact" else {}
