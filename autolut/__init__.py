@@ -5,20 +5,24 @@ variable (rate functions of v, Ca-gated terms...) by linearly interpolated
 tables with a measured maximum error, on the numpy, cython and cpp_standalone
 targets.
 
-See `optimize`, `report`, `restore`, `optimized`, `validate`, `tables` and
-`range_counts`.
+See `optimize`, `report`, `restore`, `optimized`, `validate`, `tables`,
+`range_counts` and `plot_tables`.
 """
 
-from . import expeuler  # registers method='lut_exponential_euler' with Brian2
+from . import expeuler
 from .api import optimize, optimized, report, restore
-from .brian_model import AutolutError, RangeCount
+from .guards import RangeCount
+from .messages import AutolutError
 from .lutfunction import OutOfRangeError
 from .options import Options, OptionsError
+from .plotting import plot_tables
 from .report import Report
 from .validate import Validation, validate
 from .views import TableView, range_counts, tables
 
 __all__ = ["optimize", "optimized", "report", "restore", "validate", "tables", "range_counts",
            "Options", "OptionsError", "AutolutError", "OutOfRangeError", "RangeCount", "Report",
-           "Validation", "TableView"]
+           "Validation", "TableView", "plot_tables"]
 __version__ = "0.1.0"
+
+expeuler.register(optimize)  # method='lut_exponential_euler' optimizes with autolut.optimize

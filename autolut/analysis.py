@@ -29,8 +29,11 @@ from collections.abc import Mapping
 
 import sympy
 
+from .kinds import Kind, Role
+
 __all__ = [
-    "STANDARD_FUNCTIONS", "INDEX_COST", "without_cheap_axes", "TABLE", "STEADY_STATE", "STEP_FACTOR", "AXIS", "CONSTANT", "PARAMETER", "SHARED", "TIME", "DT", "STOCHASTIC",
+    "STANDARD_FUNCTIONS", "INDEX_COST", "without_cheap_axes", "TABLE", "STEADY_STATE",
+    "STEP_FACTOR", "AXIS", "CONSTANT", "PARAMETER", "SHARED", "TIME", "DT", "STOCHASTIC",
     "Equation", "Model", "Candidate", "Site", "Analysis",
     "Gate", "find_gates", "gate_candidates", "without_equations",
     "referenced_subexpressions", "DT_SYMBOL", "find_candidates", "estimate_cost",
@@ -38,24 +41,11 @@ __all__ = [
     "denominators",
 ]
 
-# Roles of a candidate: a subexpression replaced by a table in its equation, or one
-# of the two tables of a gate's exponential-Euler update (see `Gate`).
-TABLE = "table"
-STEADY_STATE = "steady state"
-STEP_FACTOR = "step factor"
-
-# Kinds of symbols. The Brian2 side decides which kind every name is.
-AXIS = "axis"              # state variable that may serve as a table axis (v, Ca)
-CONSTANT = "constant"      # value known now and baked into tables (units, namespace scalars)
-PARAMETER = "parameter"    # per-neuron parameter: differs between neurons
-SHARED = "shared"          # shared variable that may change during the run
-TIME = "time"              # t and friends
-DT = "dt"                  # the integration step
-STOCHASTIC = "stochastic"  # xi
-# Kinds of dependencies that only the analysis produces.
-_RANDOM = "random"         # a call of a function that is not a pure function of its arguments
-_EXCLUDED = "excluded"     # a subexpression the user excluded
-_UNKNOWN = "unknown"       # a name nobody described
+# Roles of a candidate and kinds of symbols (see `autolut.kinds`), under the short
+# names the analysis and its tests use.
+TABLE, STEADY_STATE, STEP_FACTOR = Role.TABLE, Role.STEADY_STATE, Role.STEP_FACTOR
+AXIS, CONSTANT, PARAMETER, SHARED = Kind.AXIS, Kind.CONSTANT, Kind.PARAMETER, Kind.SHARED
+TIME, DT, STOCHASTIC = Kind.TIME, Kind.DT, Kind.STOCHASTIC
 
 # Cost of one evaluation, in rough "flops". One more table on an axis costs about
 # 5 (two loads and one FMA); computing the index that all tables of the axis
@@ -118,7 +108,7 @@ class Model:
     """
 
     equations: tuple[Equation, ...]
-    symbols: Mapping[str, str]
+    symbols: Mapping[str, Kind]
     pure_functions: frozenset[str] = STANDARD_FUNCTIONS
     excluded: frozenset[str] = frozenset()
     min_cost: int = DEFAULT_MIN_COST
@@ -140,7 +130,8 @@ class Candidate:
     cost: int
     reason: str = ""
     label: str = ""  # base of the table's name; the first origin when empty
-    role: str = "table"  # TABLE, STEADY_STATE or STEP_FACTOR
+    role: Role = Role.TABLE
+    gate: str = ""  # the gate variable, for the integration tables of a gate
 
     @property
     def tabulatable(self) -> bool:
@@ -205,11 +196,11 @@ class _Walker:
     def symbol_deps(self, name: str) -> frozenset:
         if name in self.definitions:
             if name in self.model.excluded:
-                return frozenset({(_EXCLUDED, name)})
+                return frozenset({(Kind.EXCLUDED, name)})
             if name not in self._deps_memo:
                 self._deps_memo[name] = self.deps(self.definitions[name])
             return self._deps_memo[name]
-        kind = self.model.symbols.get(name, _UNKNOWN)
+        kind = self.model.symbols.get(name, Kind.UNKNOWN)
         if kind == CONSTANT:
             return frozenset()
         return frozenset({(kind, name)})
@@ -221,7 +212,7 @@ class _Walker:
         for call in expr.atoms(sympy.Function):
             name = _function_name(call)
             if name not in self.model.pure_functions:
-                found.add((_RANDOM, name))
+                found.add((Kind.RANDOM_FUNCTION, name))
         return frozenset(found)
 
     def is_lookup(self, name: str) -> bool:
@@ -360,13 +351,13 @@ def _function_name(call: sympy.Expr) -> str:
 # Why an expression stays exact, by kind of dependency, the most telling first.
 _REASONS = (
     (STOCHASTIC, "contains the stochastic term {}"),
-    (_RANDOM, "calls the random or stateful function {}()"),
+    (Kind.RANDOM_FUNCTION, "calls the random or stateful function {}()"),
     (TIME, "depends on the time {}"),
     (DT, "depends on dt"),
-    (_EXCLUDED, "uses the excluded subexpression {}"),
+    (Kind.EXCLUDED, "uses the excluded subexpression {}"),
     (PARAMETER, "depends on the per-neuron parameter {}"),
     (SHARED, "depends on the shared variable {}, which may change during the run"),
-    (_UNKNOWN, "uses the unknown name {}"),
+    (Kind.UNKNOWN, "uses the unknown name {}"),
     (AXIS, "depends on more than one varying variable ({})"),
 )
 
@@ -469,7 +460,8 @@ def gate_candidates(gates: tuple[Gate, ...]) -> list[Candidate]:
                                          (gate.step_factor, STEP_FACTOR, "factor")):
             candidates.append(Candidate(expression, gate.axis, (f"{gate.variable} ({role})",),
                                         estimate_cost(expression),
-                                        label=f"{gate.variable}_{suffix}", role=role))
+                                        label=f"{gate.variable}_{suffix}", role=role,
+                                        gate=gate.variable))
     return candidates
 
 

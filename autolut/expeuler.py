@@ -16,12 +16,14 @@ depend on ``dt``; the group's `TableGuard` rebuilds them when ``dt`` changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from brian2.equations.equations import Equations
 from brian2.stateupdaters.base import StateUpdateMethod
 from brian2.stateupdaters.exponential_euler import (ExponentialEulerStateUpdater,
                                                     exponential_euler)
 
-__all__ = ["LUTExponentialEuler", "NAME"]
+__all__ = ["LUTExponentialEuler", "NAME", "register"]
 
 NAME = "lut_exponential_euler"
 
@@ -34,13 +36,15 @@ class LUTExponentialEuler(ExponentialEulerStateUpdater):
     gates
         ``((variable, steady_state_call, factor_call), ...)``, the calls as Brian2
         code (``'lut_m_inf(v)'``).
-        Without gates (as registered under the name ``'lut_exponential_euler'``),
-        the group is optimized by `autolut.optimize` before its first run, which
-        installs a configured instance.
+    optimize
+        Without gates (as registered under the name ``'lut_exponential_euler'``,
+        see `register`): the function that optimizes a group in place
+        (`autolut.optimize`), called before the group's first run; it installs
+        a configured instance.
     """
 
-    def __init__(self, gates: tuple = ()):
-        self.gates = tuple(gates)
+    def __init__(self, gates: tuple = (), optimize: Callable | None = None):
+        self.gates, self.optimize = tuple(gates), optimize
 
     def __call__(self, equations, variables=None, method_options=None):
         if not self.gates:
@@ -60,11 +64,9 @@ class LUTExponentialEuler(ExponentialEulerStateUpdater):
         lines += [f"{variable} = _{variable}" for variable, *_ in self.gates]
         return "\n".join(lines)
 
-    @staticmethod
-    def _optimize_then_generate(state_updater):
-        from .api import optimize
+    def _optimize_then_generate(self, state_updater):
         group = state_updater.group
-        optimize(group, namespace=dict(group.namespace))
+        self.optimize(group, namespace=dict(group.namespace))
         method = state_updater.method_choice
         if isinstance(method, LUTExponentialEuler) and not method.gates:
             # nothing tabulatable in this group: plain exponential Euler
@@ -76,4 +78,11 @@ class LUTExponentialEuler(ExponentialEulerStateUpdater):
         return f"LUTExponentialEuler(gates={self.gates!r})"
 
 
-StateUpdateMethod.register(NAME, LUTExponentialEuler())
+def register(optimize: Callable) -> None:
+    """Register ``method='lut_exponential_euler'`` with Brian2, optimizing with `optimize`.
+
+    The optimize step is handed in (by ``autolut/__init__.py``) rather than
+    imported, so that this module, which the pipeline uses, imports nothing of it.
+    """
+    if NAME not in StateUpdateMethod.stateupdaters:
+        StateUpdateMethod.register(NAME, LUTExponentialEuler(optimize=optimize))

@@ -85,10 +85,12 @@ class TableBank(Function, Nameable):
 class Exact:
     """The exact expression a table replaces, for lookups outside its range:
     `evaluate` maps axis values (SI) to values (numpy target), `c_code` is a C
-    expression of ``x`` (cython and cpp_standalone; None without C form)."""
+    expression of ``x`` (cython and cpp_standalone; None without C form, and then
+    `no_c_form` says why)."""
 
     evaluate: Callable[[np.ndarray], np.ndarray]
     c_code: str | None
+    no_c_form: str = ""
 
 
 class OutOfRangeError(RuntimeError):

@@ -214,14 +214,14 @@ class Options:
             For a range or step of the wrong unit, a range that is empty,
             reversed or not finite.
         """
-        step = self.axis_step(name, unit)
+        step = self._given_step(name, unit)
         named = sorted(points)
         if have_same_dimensions(unit, volt):
             low, high = (float(bound) for bound in _PLAUSIBLE_VOLTAGES)
             named = [(value, text) for value, text in named if low <= value <= high]
         operating = (named[0][0], named[-1][0]) if named else None
         names = f"{named[0][1]} .. {named[-1][1]}" if named else ""
-        given = self.axis_range(name, unit)
+        given = self._given_range(name, unit)
         if given is not None:
             return AxisRange(name, unit, *given, operating, "given", names, step)
         if have_same_dimensions(unit, volt):
@@ -233,7 +233,7 @@ class Options:
             return AxisRange(name, unit, low, high, None, "default", "", step)
         return AxisRange(name, unit, None, None, operating, "none", names, step)
 
-    def axis_range(self, name: str, unit) -> tuple[float, float] | None:
+    def _given_range(self, name: str, unit) -> tuple[float, float] | None:
         """The range given for axis `name` in SI floats, or None when none was given.
 
         Raises `OptionsError` for a range of the wrong unit, empty, reversed or
@@ -255,7 +255,7 @@ class Options:
             return low, high
         return None
 
-    def axis_step(self, name: str, unit) -> float | None:
+    def _given_step(self, name: str, unit) -> float | None:
         if name not in self.step:
             return None
         value = self.step[name]

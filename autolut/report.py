@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 
 from brian2 import Quantity
 
@@ -89,16 +90,19 @@ class Report:
                 "table_bytes": self.nbytes, "axes": list(self.axes),
                 "candidates": [row.to_dict() for row in self.candidates]}
 
-    def __str__(self) -> str:
-        lines = [f"autolut report for '{self.group}': {len(self.tabulated)} of "
-                 f"{len(self.candidates)} candidate expressions tabulated, "
-                 f"{self.nbytes / 1024:.1f} KiB of tables, tolerance {self.tolerance:g} "
-                 f"(error relative to each function's value, and at least to its largest "
-                 f"value where the neuron lives)"]
-        lines += [f"  axis {text}" for text in self.axes]
-        header = ("from", "expression", "axis", "range", "step", "points", "memory",
-                  "max error", "rel. error", "at", "ops saved", "tabulated")
-        rows = [header]
+    _HEADER = ("from", "expression", "axis", "range", "step", "points", "memory", "max error",
+               "rel. error", "at", "ops saved", "tabulated")
+
+    def _summary(self) -> str:
+        return (f"autolut report for '{self.group}': {len(self.tabulated)} of "
+                f"{len(self.candidates)} candidate expressions tabulated, "
+                f"{self.nbytes / 1024:.1f} KiB of tables, tolerance {self.tolerance:g} "
+                f"(error relative to each function's value, and at least to its largest "
+                f"value where the neuron lives)")
+
+    def _cells(self) -> list[tuple[str, ...]]:
+        """One tuple of texts per candidate, in the columns of `_HEADER`."""
+        rows = []
         for row in self.candidates:
             if row.tabulated or row.points:
                 cells = (f"[{_short(row.low)}, {_short(row.high)}]",
@@ -112,13 +116,30 @@ class Report:
             rows.append((row.name, _shorten(row.expression), row.variable or "", *cells,
                          str(row.saved_operations) if row.tabulated else "",
                          "yes" if row.tabulated else "no: " + row.reason))
-        widths = [max(len(r[k]) for r in rows) for k in range(len(header) - 1)]
+        return rows
+
+    def __str__(self) -> str:
+        lines = [self._summary()] + [f"  axis {text}" for text in self.axes]
+        rows = [self._HEADER] + self._cells()
+        widths = [max(len(r[k]) for r in rows) for k in range(len(self._HEADER) - 1)]
         for r in rows:
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1])
         return "\n".join(lines)
 
-    def _repr_pretty_(self, printer, cycle):  # IPython / notebooks
+    def _repr_pretty_(self, printer, cycle):  # IPython's text display
         printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        """The report as an HTML table (Jupyter notebooks)."""
+        def cells(texts, tag):
+            return "".join(f"<{tag} style='text-align:left'>{html.escape(text)}</{tag}>"
+                           for text in texts)
+
+        axes = "".join(f"<li>axis {html.escape(text)}</li>" for text in self.axes)
+        rows = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in self._cells())
+        return (f"<p>{html.escape(self._summary())}</p><ul>{axes}</ul>"
+                f"<table><thead><tr>{cells(self._HEADER, 'th')}</tr></thead>"
+                f"<tbody>{rows}</tbody></table>")
 
 
 def _short(quantity) -> str:

@@ -40,8 +40,9 @@ import numpy as np
 
 from .targets.numpy_target import interpolate
 
-__all__ = ["Table", "Grid", "ErrorScale", "TabulationError", "tabulate", "required_step", "evaluate",
-           "error_scale", "build_table", "on_grid_of", "shared_grids", "finest_grid", "grid", "layout",
+__all__ = ["Table", "Grid", "ErrorScale", "TabulationError", "tabulate", "required_step",
+           "evaluate", "error_scale", "build_table", "on_grid_of", "shared_grids", "finest_grid",
+           "grid", "layout",
            "lookup", "zeros", "with_limits", "DEFAULT_MAX_POINTS", "SEGMENTS"]
 
 Function = Callable[[np.ndarray], np.ndarray]

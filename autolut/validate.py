@@ -23,7 +23,7 @@ from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, device,
 from brian2.equations.equations import DIFFERENTIAL_EQUATION
 from brian2.units.fundamentalunits import Quantity, get_unit, have_same_dimensions
 
-from .api import _optimize_all, brian_objects
+from .api import _optimize_all, brian_objects, report
 from .options import Options, OptionsError, display_unit
 
 __all__ = ["validate", "Validation", "GroupComparison"]
@@ -53,6 +53,7 @@ class Validation:
     optimized_time: float
     failures: tuple[str, ...]
     simulated: tuple[str, ...] = ()  # every object of the model that ran, with its class
+    reports: tuple = ()  # the autolut report of every optimized group (after the run)
 
     @property
     def speedup(self) -> float:
@@ -126,7 +127,8 @@ def validate(builder, duration, *, target=None, recorded_neurons=10, random_seed
     >>> prefs.codegen.target = 'numpy'
     >>> def build():
     ...     group = NeuronGroup(3, '''dv/dt = (-65*mV - v)/(10*ms) + 20*mV*m/ms : volt
-    ...         dm/dt = (1 - m)/exprel(-(v + 40*mV)/(10*mV))/ms - 4*m*exp(-(v + 65*mV)/(18*mV))/ms : 1''',
+    ...         dm/dt = (1 - m)/exprel(-(v + 40*mV)/(10*mV))/ms
+    ...                 - 4*m*exp(-(v + 65*mV)/(18*mV))/ms : 1''',
     ...                         threshold='v > -30*mV', reset='v = -65*mV', method='euler')
     ...     group.v = -65*mV
     ...     return group
@@ -155,7 +157,8 @@ def validate(builder, duration, *, target=None, recorded_neurons=10, random_seed
             if name in g.trace_max and g.trace_max[name] > limit:
                 failures.append(f"{g.group}: {name} differs by {g.trace_max[name]} "
                                 f"(allowed: {limit})")
-    return Validation(groups, exact["time"], fast["time"], tuple(failures), exact["objects"])
+    return Validation(groups, exact["time"], fast["time"], tuple(failures), exact["objects"],
+                      fast["reports"])
 
 
 def _check_arguments(duration, target, recorded_neurons, max_count_mismatch, max_shift,
@@ -288,7 +291,8 @@ def _run(builder, duration, optimized, target, recorded_neurons, random_seed, op
             elapsed = time.perf_counter() - start
         results = {name: _collect(spikes, states) for name, (spikes, states) in monitors.items()}
         simulated = tuple(f"{obj.name} ({type(obj).__name__})" for obj in objects)
-        return {"time": elapsed, "groups": results, "objects": simulated}
+        reports = tuple(report(group) for group in groups) if optimized else ()
+        return {"time": elapsed, "groups": results, "objects": simulated, "reports": reports}
     finally:
         if standalone:
             device.reinit()

@@ -20,9 +20,10 @@ import dataclasses
 
 import numpy as np
 from brian2 import Quantity
+from brian2.parsing.sympytools import sympy_to_str
 from brian2.units.fundamentalunits import get_dimensions
 
-from .brian_model import RangeCount
+from .guards import RangeCount
 
 __all__ = ["TableView", "tables", "range_counts"]
 
@@ -46,6 +47,8 @@ class TableView:
     max_error, relative_error
         The measured maximum interpolation error (with units), and the largest
         error relative to `error_scale` (what the tolerance bounds).
+    tolerance
+        The tolerance it was built for.
     """
 
     name: str
@@ -56,6 +59,7 @@ class TableView:
     values: Quantity
     max_error: Quantity
     relative_error: float
+    tolerance: float
     _function: object = dataclasses.field(repr=False, compare=False)
 
     def lookup(self, x) -> Quantity:
@@ -95,26 +99,25 @@ def tables(group) -> tuple[TableView, ...]:
         If `group` was not optimized.
     """
     optimization = _optimization(group)
+    plan = optimization.plan
     views = []
-    rows = [row for row in optimization.report.candidates if row.tabulated]
-    for row, index in zip(rows, sorted(optimization.functions)):  # both in candidate order
-        name, function = optimization.functions[index]
-        table = function.table
-        unit = row.step / table.step
+    for entry in plan.tables:
+        table, dimensions = entry.table, get_dimensions(entry.unit)
         views.append(TableView(
-            name, tuple(row.name.split(", ")), row.expression, function.axis,
-            table.x * unit,
-            Quantity(table.values, dim=get_dimensions(row.max_error)), row.max_error,
-            row.relative_error, function))
+            entry.name, entry.candidate.origins, sympy_to_str(entry.candidate.expression),
+            entry.axis, table.x * plan.model.units[entry.axis],
+            Quantity(table.values, dim=dimensions), Quantity(table.max_error, dim=dimensions),
+            table.relative_error, plan.options.tolerance, optimization.functions[entry.name]))
     return tuple(views)
 
 
 def range_counts(group) -> tuple[RangeCount, ...]:
-    """Lookups outside the table ranges so far.
+    """Lookups outside the table ranges so far, one `RangeCount` per axis.
 
-    Under ``out_of_range='clamp'`` one `RangeCount` per axis (neuron-steps
-    outside, and how many neurons); under ``'exact'`` one per table (how often
-    it evaluated its exact expression); empty under ``'error'``. On
-    cpp_standalone, available after ``device.build()``.
+    Under ``out_of_range='clamp'`` every step is counted (neuron-steps outside,
+    and how many neurons); under ``'exact'`` every `autolut.guards.FALLBACK_SAMPLING`-th step
+    (``RangeCount.estimate``: how often the tables evaluated their exact
+    expressions); empty under ``'error'``. On cpp_standalone, available after
+    ``device.build()``.
     """
-    return tuple(counter.count() for counter in _optimization(group).saved.guard.counters)
+    return tuple(counter.count() for counter in _optimization(group).guard.counters)

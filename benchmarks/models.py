@@ -15,11 +15,11 @@ expressions of these curves, so every variant is built by the same `build`.
   inhibitory, at every N: the reference's in-degree, so that the dynamics (rates)
   do not change with N, and the synapse count grows only linearly (8 million at
   N = 100 000).
-* ``wang_buzsaki``: the Wang & Buzsaki (1996) interneuron of ``tests/models.py``
+* ``wang_buzsaki``: the Wang & Buzsaki (1996) interneuron of `autolut.models`
   (raw ``exp(x) - 1`` denominators, Euler), a population of unconnected neurons
   whose drive rises with the index from silent to fast firing.
 * ``rothman_manis``: the Rothman & Manis (2003) type II VCN neuron of
-  ``tests/models.py`` (five currents, seven gates, exponential Euler), the same
+  `autolut.models` (five currents, seven gates, exponential Euler), the same
   kind of population.
 """
 
@@ -31,7 +31,7 @@ import numpy as np
 from brian2 import (Equations, NeuronGroup, Synapses, cm, ms, msiemens, mV, nS, pA, siemens,
                     ufarad, uA, umetre)
 
-from tests.models import (ROTHMAN_MANIS, ROTHMAN_MANIS_NAMESPACE, WANG_BUZSAKI,
+from autolut.models import (ROTHMAN_MANIS, ROTHMAN_MANIS_NAMESPACE, WANG_BUZSAKI,
                           WANG_BUZSAKI_NAMESPACE)
 
 __all__ = ["Model", "MODELS", "build"]

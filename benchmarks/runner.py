@@ -86,7 +86,7 @@ class Runner:
         spikes_file.parent.mkdir(parents=True, exist_ok=True)
         spec = dict(dataclasses.asdict(config), variant=variant,
                     cache_dir=str(self.workdir / "cache" / name), spikes_file=str(spikes_file))
-        # the package and tests/models.py must be importable from the scratch directory
+        # the package and the benchmarks must be importable from the scratch directory
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
         start = time.perf_counter()

@@ -113,7 +113,7 @@ def recorded_voltages(neurons: int, steps: int) -> np.ndarray:
     from brian2 import StateMonitor, defaultclock, ms, prefs, run
 
     import autolut
-    from autolut.demo import traub_miles
+    from autolut.models import traub_miles
 
     prefs.codegen.target = "numpy"
     defaultclock.dt = 0.01 * ms

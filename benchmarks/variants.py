@@ -30,8 +30,8 @@ from brian2.equations.equations import Expression, SingleEquation
 
 from .models import Model
 
-__all__ = ["VARIANTS", "POLICY_VARIANTS", "THREAD_VARIANTS", "LUT4BRIAN_GRID", "autolut_options", "curve_values",
-           "variant_equations", "lutinterpol"]
+__all__ = ["VARIANTS", "POLICY_VARIANTS", "THREAD_VARIANTS", "LUT4BRIAN_GRID", "autolut_options",
+           "curve_values", "variant_equations", "lutinterpol"]
 
 #: The variants of the main comparison, the reference first.
 VARIANTS = ("exact", "autolut", "lut4brian", "floor")

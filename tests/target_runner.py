@@ -1,4 +1,4 @@
-"""Run the test models, optimized, on one target and save spikes and traces (used by test_targets.py).
+"""Run the test models, optimized, on one target; save spikes and traces (for test_targets.py).
 
 Run in a subprocess so that every target starts from a clean Brian2 state:
 ``python tests/target_runner.py TARGET OUT.npz WORKDIR [exact]`` (``exact``:
@@ -6,8 +6,9 @@ the same script without `autolut.optimize`, the reference).
 
 The four models run as four optimized groups in one network (each with its
 own tables), in two ``run`` calls with different ``dt`` and, for
-hh_temperature, a different temperature (the tables must follow both). Compiler flags are the strict ones (no fast
-math, no FMA contraction), under which the targets agree to the last bits.
+hh_temperature, a different temperature (the tables must follow both). Compiler
+flags are the strict ones (no fast math, no FMA contraction), under which the
+targets agree to the last bits.
 """
 
 import sys

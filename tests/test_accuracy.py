@@ -21,7 +21,7 @@ from brian2 import (BrianLogger, Network, NeuronGroup, SpikeMonitor, StateMonito
 
 import autolut
 from autolut import analysis
-from autolut.brian_model import FALLBACK_SAMPLING, FREQUENT_FALLBACK
+from autolut.guards import FALLBACK_SAMPLING, FREQUENT_FALLBACK
 from autolut.tabulate import (TabulationError, build_table, error_scale, lookup, shared_grids,
                               tabulate, with_limits, zeros)
 from tests.models import MAINEN_SEJNOWSKI_RANGES, adex, hh_1952, mainen_sejnowski, traub_miles
@@ -139,7 +139,8 @@ def test_brian_group_with_the_singular_point_on_or_near_the_grid_is_tabulated():
     equations = """dv/dt = -v/(10*ms) : volt
                    dm/dt = alpham*(1 - m) - betam*m : 1
                    alpham = 0.32*(mV**-1)*4*mV/exprel((-v + VT + 13*mV)/(4*mV))/ms : Hz
-                   betam = 0.28*(mV**-1)*(v - VT - 40*mV)/(exp((v - VT - 40*mV)/(5*mV)) - 1)/ms : Hz"""
+                   betam = 0.28*(mV**-1)*(v - VT - 40*mV)
+                           /(exp((v - VT - 40*mV)/(5*mV)) - 1)/ms : Hz"""
     for low in (-100 * mV, -100 * mV + 1e-17 * mV, -99.99999999999999 * mV, -80 * mV):
         group = NeuronGroup(1, equations, method="exponential_euler",
                             namespace=dict(VT=-60 * mV))
@@ -159,13 +160,13 @@ def test_brian_group_with_the_singular_point_on_or_near_the_grid_is_tabulated():
 # -- ranges from the model ----------------------------------------------------------------
 
 def test_reference_points_of_a_model():
-    v, w, vu, mV_, ENa, EL, VT, R, I = (
+    v, w, vu, mV_, ENa, EL, VT, R, current = (
         sympy.Symbol(name, real=True)
         for name in ("v", "w", "vu", "mV", "ENa", "EL", "VT", "R", "I"))
     equations = (
         analysis.Equation("vu", "subexpression", v / mV_),
         analysis.Equation("v", "differential equation",
-                          EL - v + R * I + (ENa - v) * sympy.exp(-(vu + 38))),
+                          EL - v + R * current + (ENa - v) * sympy.exp(-(vu + 38))),
         analysis.Equation("w", "differential equation", (v - w) * sympy.exp(w / mV_)))
     kinds = {"v": analysis.AXIS, "w": analysis.AXIS, "mV": analysis.CONSTANT,
              "ENa": analysis.CONSTANT, "EL": analysis.CONSTANT, "VT": analysis.CONSTANT,

@@ -696,7 +696,8 @@ def test_report_tolerance_and_exclude_options(numpy_target):
 
 
 def _gate_rows(result):
-    return [row for row in result.candidates if row.name.endswith(("(steady state)", "(step factor)"))]
+    return [row for row in result.candidates
+            if row.name.endswith(("(steady state)", "(step factor)"))]
 
 
 def test_report_traub_miles_with_integration_tables(numpy_target):

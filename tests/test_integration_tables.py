@@ -48,7 +48,7 @@ def test_find_gates_takes_gates_and_leaves_v_and_state_dependent_ones():
     gates = analysis.find_gates(model)
     assert [gate.variable for gate in gates] == ["m"]
     gate = gates[0]
-    v, m = sympy.Symbol("v", real=True), sympy.Symbol("m", real=True)
+    m = sympy.Symbol("m", real=True)
     rhs = model.equations[1].expression
     # x_inf is where the right-hand side vanishes; the factor is exp(dt * d(rhs)/dm)
     assert sympy.simplify(rhs.xreplace({m: gate.steady_state})) == 0
@@ -242,3 +242,26 @@ def test_gate_with_a_jump_keeps_brians_update():
     assert "keeps Brian2's exponential-Euler update" in rows["h (step factor)"].reason
     assert rows["h_inf"].tabulated
     run(1 * ms)
+
+
+def test_a_failed_gate_re_plans_only_what_it_affects(monkeypatch):
+    """Only the candidates that appear once the failed gate keeps Brian2's update (its rate
+    functions) are tabulated again; the other gate's tables are kept as they are."""
+    from autolut import plan
+
+    tabulated = []
+    entry = plan._plan_entry
+    monkeypatch.setattr(plan, "_plan_entry", lambda model, candidate, options: (
+        candidate.tabulatable and tabulated.append(str(candidate.expression))
+        or entry(model, candidate, options)))
+    equations = """
+        dh/dt = (h_inf - h)/tau_h : 1
+        h_inf = 1/(1 + exp((v/mV + 80)/4)) : 1
+        tau_h = (int(v < -81*mV)*exp((v/mV + 466)/66.6)
+                 + int(v >= -81*mV)*(28 + exp(-(v/mV + 21)/10.5)))*ms : second
+        dm/dt = (1/(1 + exp(-(v/mV + 56)/6.2)) - m)/ms : 1
+        dv/dt = (-65*mV - v)/(10*ms) + 10*mV*m/ms : volt"""
+    report = autolut.report(NeuronGroup(2, equations, method="exponential_euler"))
+    assert len(tabulated) == len(set(tabulated)) >= 4  # nothing tabulated twice
+    tables = {row.name for row in report.tabulated}
+    assert {"m (steady state)", "m (step factor)", "h_inf"} <= tables

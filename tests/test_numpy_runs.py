@@ -310,7 +310,7 @@ def test_changed_celsius_after_optimize(exact):
                     if "celsius" in row.expression}
     group.namespace["celsius"] = 20
     result = simulate(group)
-    functions = list(group._autolut.functions.values())
+    functions = list(group._autolut.functions.items())
     rebuilt = {name for name, lut in functions if lut.table is not tables[name]}
     # exactly the tables whose expression contains celsius were rebuilt (the report
     # lists the tabulated rows in the order of the functions)
@@ -487,7 +487,7 @@ def test_bad_options_leave_the_group_unchanged(options, words):
         autolut.report(group, **options)
 
 
-# -- 9. exclude -------------------------------------------------------------------------------------
+# -- 9. exclude ----------------------------------------------------------------------------
 
 def _rewritten(group) -> dict:
     return {name: str(eq.expr) for name, eq in group.user_equations.items()
@@ -571,7 +571,7 @@ def test_numpy_implementation_is_registered_and_accurate():
     voltages = _off_singular_points(np.sort(rng.uniform(low, high, 2000)))
     dense = np.linspace(low, high, 100001)
     group.v_[:len(voltages)] = voltages
-    functions = list(group._autolut.functions.values())   # in the order of report.tabulated
+    functions = list(group._autolut.functions.items())   # in the order of report.tabulated
     assert len(functions) == len(report.tabulated) > 0
 
     looked_up = {}

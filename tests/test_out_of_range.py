@@ -170,7 +170,7 @@ def test_optimize_is_refused_while_the_group_runs(numpy_target):
     def optimize_now():
         try:
             autolut.optimize(group)
-        except autolut.brian_model.AutolutError as error:
+        except autolut.AutolutError as error:
             failures.append(str(error))
 
     run(2 * ms)

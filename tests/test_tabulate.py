@@ -364,7 +364,8 @@ def test_the_numpy_reference_is_the_numba_kernel_to_the_last_bit(values, low, wi
 
 
 def test_pole_between_samples_is_located_in_the_message():
-    with pytest.raises(TabulationError, match=r"bends most sharply near -?(0\.000\d+|\d\.\d+e-0[5-9]) "):
+    with pytest.raises(TabulationError,
+                       match=r"bends most sharply near -?(0\.000\d+|\d\.\d+e-0[5-9]) "):
         tabulate(lambda x: 1 / x, -1.0, 1.3, 1e-6)
 
 

@@ -17,7 +17,7 @@ from brian2 import (NeuronGroup, StateMonitor, defaultclock, mV, ms, prefs, run,
 from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 
 import autolut
-from autolut import brian_model
+from autolut import guards
 from autolut.targets import cpp_target
 
 HERE = Path(__file__).resolve().parent
@@ -146,10 +146,10 @@ class CUDAStandaloneDevice(CPPStandaloneDevice):
 def test_cpp_derived_devices_are_refused(monkeypatch):
     fake = CUDAStandaloneDevice()
     monkeypatch.setattr(cpp_target, "get_device", lambda: fake)
-    monkeypatch.setattr(brian_model, "get_device", lambda: fake)
+    monkeypatch.setattr(guards, "get_device", lambda: fake)
     with pytest.raises(NotImplementedError, match="CUDAStandaloneDevice"):
         cpp_target.check_device()
-    with pytest.raises(brian_model.AutolutError, match="CUDAStandaloneDevice.*cpp_standalone"):
+    with pytest.raises(autolut.AutolutError, match="CUDAStandaloneDevice.*cpp_standalone"):
         autolut.optimize(NeuronGroup(1, "dv/dt = exp(-v/mV)*mV/ms : volt"))
 
 

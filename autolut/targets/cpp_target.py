@@ -6,7 +6,7 @@ grid constants are literals in the code. No file is written by autolut.
 
 With ``out_of_range='error'`` a lookup outside the range prints the message,
 leaves it in a file of the project directory and ends the program with exit
-status 1; `autolut.brian_model.watch_standalone_run` turns Brian2's
+status 1; `autolut.guards.watch_standalone_run` turns Brian2's
 ``RuntimeError: Project run failed`` into an ``OutOfRangeError`` with the
 message.
 """

@@ -20,43 +20,48 @@ from ..cache import cache_numba_kernel
 __all__ = ["lookup"]
 
 
+# The same operations, in the same order, as the C kernel (c_kernel.py).
+@numba.njit(nogil=True, inline="always")
+def _position(x, low, inverse_step, top):
+    """Position of `x` on the grid, clamped to [0, top] (NaN to 0)."""
+    u = (x - low) * inverse_step
+    u = u if u > 0.0 else 0.0
+    return u if u < top else top
+
+
+@numba.njit(nogil=True, inline="always")
+def _uniform(x, low, inverse_step, last, packed, stride, offset):
+    u = _position(x, low, inverse_step, float(last))
+    i = int(u)
+    row = stride * i + offset
+    return packed[row] + (u - i) * packed[row + 1]
+
+
+@numba.njit(nogil=True, inline="always")
+def _segmented(x, low, inverse_width, segments, packed, stride, offset):
+    u = _position(x, low, inverse_width, float(segments))
+    s = int(u)
+    s = s if s < segments - 1 else segments - 1
+    n = packed[2 * s]
+    f = (u - s) * n
+    j = int(f)
+    j = j if j < n - 1.0 else int(n) - 1
+    row = int(packed[2 * s + 1]) + stride * j + offset
+    return packed[row] + (f - j) * packed[row + 1]
+
+
 @cache_numba_kernel
 @numba.njit(nogil=True)
-def _interpolate_into(x, low, high, inverse_step, packed, stride, offset, out):
+def _interpolate_into(x, low, high, inverse_step, packed, stride, offset, segments, out):
+    """Lookups of every `x` into `out` (piecewise uniform with ``segments > 0``, where
+    `inverse_step` is segments per unit); returns how many fell outside."""
     last = packed.size // stride - 1
     outside = 0
-    for k in range(x.size):
-        # The same operations, in the same order, as the C kernel (c_kernel.py).
-        u = (x[k] - low) * inverse_step
-        u = u if u > 0.0 else 0.0
-        u = u if u < last else float(last)
-        i = int(u)
-        row = stride * i + offset
-        out[k] = packed[row] + (u - i) * packed[row + 1]
-        if not (x[k] >= low and x[k] <= high):  # NaN counts as outside
-            outside += 1
-    return outside
-
-
-@cache_numba_kernel
-@numba.njit(nogil=True)
-def _interpolate_segmented_into(x, low, high, inverse_width, segments, packed, stride, offset,
-                                out):
-    last = segments - 1
-    outside = 0
-    for k in range(x.size):
-        # The same operations, in the same order, as the C kernel (c_kernel.py).
-        u = (x[k] - low) * inverse_width
-        u = u if u > 0.0 else 0.0
-        u = u if u < segments else float(segments)
-        s = int(u)
-        s = s if s < last else last
-        n = packed[2 * s]
-        f = (u - s) * n
-        j = int(f)
-        j = j if j < n - 1.0 else int(n) - 1
-        row = int(packed[2 * s + 1]) + stride * j + offset
-        out[k] = packed[row] + (f - j) * packed[row + 1]
+    for k in range(x.size):  # the branch on segments is loop-invariant: hoisted
+        if segments:
+            out[k] = _segmented(x[k], low, inverse_step, segments, packed, stride, offset)
+        else:
+            out[k] = _uniform(x[k], low, inverse_step, last, packed, stride, offset)
         if not (x[k] >= low and x[k] <= high):  # NaN counts as outside
             outside += 1
     return outside
@@ -66,10 +71,6 @@ def lookup(x, low, high, inverse_step, packed, stride, offset, segments):
     """Values (flat) and how many of them fell outside the range."""
     flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
     out = np.empty_like(flat)
-    if segments:
-        outside = _interpolate_segmented_into(flat, float(low), float(high), float(inverse_step),
-                                              segments, packed, stride, offset, out)
-    else:
-        outside = _interpolate_into(flat, float(low), float(high), float(inverse_step), packed,
-                                    stride, offset, out)
+    outside = _interpolate_into(flat, float(low), float(high), float(inverse_step), packed,
+                                stride, offset, int(segments), out)
     return flat, out, outside

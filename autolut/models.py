@@ -1,0 +1,298 @@
+"""Published neuron models, as plain builders: the demo, the tests and the benchmark use them.
+
+Every builder takes the population size and returns a fresh ``NeuronGroup``
+whose drive ``I`` rises with the neuron index (from silent to fast firing), so
+one population covers every regime. Constants live in each group's explicit
+``namespace`` so that groups can be built and run from anywhere. The equations
+are written as their sources write them (raw ``exp(x) - 1`` denominators,
+``exprel``, unitless ``vu = v/mV``...): autolut must handle every spelling.
+
+Examples
+--------
+>>> from autolut.models import traub_miles
+>>> group = traub_miles(10)
+>>> sorted(group.user_equations.diff_eq_names)
+['h', 'm', 'n', 'v']
+"""
+
+from brian2 import (Equations, Mohm, NeuronGroup, cm, coulomb, mmolar, mole, ms, msiemens, mV,
+                    nA, nS, ohm, pA, pF, psiemens, siemens, ufarad, uA, umetre)
+
+__all__ = ["traub_miles", "wang_buzsaki", "hh_temperature", "rothman_manis", "adex", "hh_1952",
+           "mainen_sejnowski", "TRAUB_MILES", "TRAUB_MILES_NAMESPACE", "WANG_BUZSAKI",
+           "WANG_BUZSAKI_NAMESPACE", "HH_TEMPERATURE", "HH_TEMPERATURE_NAMESPACE",
+           "ROTHMAN_MANIS", "ROTHMAN_MANIS_NAMESPACE", "ADEX", "ADEX_NAMESPACE", "EIF",
+           "HH_1952", "HH_1952_NAMESPACE", "MAINEN_SEJNOWSKI", "MAINEN_SEJNOWSKI_NAMESPACE",
+           "MAINEN_SEJNOWSKI_RANGES"]
+
+
+# -- Traub & Miles (1991), as in the COBA-HH benchmark of Brette et al. (2007): exprel rates.
+_AREA = 20000 * umetre**2
+TRAUB_MILES_NAMESPACE = dict(
+    Cm=1 * ufarad * cm**-2 * _AREA, gl=5e-5 * siemens * cm**-2 * _AREA, El=-65 * mV,
+    EK=-90 * mV, ENa=50 * mV, g_na=100 * msiemens * cm**-2 * _AREA,
+    g_kd=30 * msiemens * cm**-2 * _AREA, VT=-63 * mV)
+TRAUB_MILES = Equations("""
+dv/dt = (gl*(El-v) - g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK) + I)/Cm : volt
+dm/dt = 0.32*(mV**-1)*4*mV/exprel((13.*mV-v+VT)/(4*mV))/ms*(1-m)
+        -0.28*(mV**-1)*5*mV/exprel((v-VT-40.*mV)/(5*mV))/ms*m : 1
+dn/dt = 0.032*(mV**-1)*5*mV/exprel((15.*mV-v+VT)/(5*mV))/ms*(1.-n)
+        -.5*exp((10.*mV-v+VT)/(40.*mV))/ms*n : 1
+dh/dt = 0.128*exp((17.*mV-v+VT)/(18.*mV))/ms*(1.-h)-4./(1+exp((40.*mV-v+VT)/(5.*mV)))/ms*h : 1
+I : amp
+""")
+
+
+def traub_miles(N: int, method: str = "exponential_euler", I_max=1.5 * nA, name=None,
+                equations=TRAUB_MILES):
+    """A Traub–Miles population whose drive rises from 0 to `I_max` with the index."""
+    group = NeuronGroup(N, equations, threshold="v > -20*mV", refractory=3 * ms,
+                        method=method, namespace=dict(TRAUB_MILES_NAMESPACE, I_max=I_max),
+                        name=name or "traub_miles*")
+    group.v = -65 * mV
+    group.I = "I_max * i / (N - 1)"
+    return group
+
+
+
+# -- Wang & Buzsaki (1996) interneuron: rates written with raw exp(...) - 1 denominators,
+#    named subexpressions, and m at steady state. The singular points of alpha_m and
+#    alpha_n (v = -35 mV and -34 mV) fall on grid points of many grids. Brian2's
+#    exponential Euler cannot separate its exact v equation (m_inf(v)**3), so it
+#    is integrated with Euler.
+WANG_BUZSAKI_NAMESPACE = dict(Cm=1 * ufarad / cm**2, gL=0.1 * msiemens / cm**2, EL=-65 * mV,
+                              ENa=55 * mV, EK=-90 * mV, gNa=35 * msiemens / cm**2,
+                              gK=9 * msiemens / cm**2, phi=5)
+WANG_BUZSAKI = Equations("""
+dv/dt = (-gNa*m_inf**3*h*(v-ENa) - gK*n**4*(v-EK) - gL*(v-EL) + I)/Cm : volt
+m_inf = alpha_m/(alpha_m + beta_m) : 1
+alpha_m = -0.1/mV*(v + 35*mV)/(exp(-0.1/mV*(v + 35*mV)) - 1)/ms : Hz
+beta_m = 4*exp(-(v + 60*mV)/(18*mV))/ms : Hz
+dh/dt = phi*(alpha_h*(1 - h) - beta_h*h) : 1
+alpha_h = 0.07*exp(-(v + 58*mV)/(20*mV))/ms : Hz
+beta_h = 1./(exp(-0.1/mV*(v + 28*mV)) + 1)/ms : Hz
+dn/dt = phi*(alpha_n*(1 - n) - beta_n*n) : 1
+alpha_n = -0.01/mV*(v + 34*mV)/(exp(-0.1/mV*(v + 34*mV)) - 1)/ms : Hz
+beta_n = 0.125*exp(-(v + 44*mV)/(80*mV))/ms : Hz
+I : amp/metre**2
+""")
+
+
+def wang_buzsaki(N, method="euler", I_max=3 * uA / cm**2, name=None):
+    group = NeuronGroup(N, WANG_BUZSAKI, threshold="v > -20*mV", refractory=2 * ms,
+                        method=method, namespace=dict(WANG_BUZSAKI_NAMESPACE, I_max=I_max),
+                        name=name or "wang_buzsaki*")
+    group.v = -65 * mV
+    group.h = 0.6
+    group.n = 0.3
+    group.I = "I_max * i / (N - 1)"
+    return group
+
+
+# -- Hodgkin & Huxley (1952) with a temperature factor from a namespace constant
+HH_TEMPERATURE_NAMESPACE = dict(celsius=6.3, Cm=1 * ufarad / cm**2, gNa=120 * msiemens / cm**2,
+                                gK=36 * msiemens / cm**2, gL=0.3 * msiemens / cm**2,
+                                ENa=50 * mV, EK=-77 * mV, EL=-54.4 * mV)
+HH_TEMPERATURE = Equations("""
+dv/dt = (-gNa*m**3*h*(v-ENa) - gK*n**4*(v-EK) - gL*(v-EL) + I)/Cm : volt
+q10 = 3**((celsius - 6.3)/10) : 1
+dm/dt = q10*(alpha_m*(1 - m) - beta_m*m) : 1
+alpha_m = 0.1/mV*10*mV/exprel(-(v + 40*mV)/(10*mV))/ms : Hz
+beta_m = 4*exp(-(v + 65*mV)/(18*mV))/ms : Hz
+dh/dt = q10*(alpha_h*(1 - h) - beta_h*h) : 1
+alpha_h = 0.07*exp(-(v + 65*mV)/(20*mV))/ms : Hz
+beta_h = 1/(exp(-(v + 35*mV)/(10*mV)) + 1)/ms : Hz
+dn/dt = q10*(alpha_n*(1 - n) - beta_n*n) : 1
+alpha_n = 0.01/mV*10*mV/exprel(-(v + 55*mV)/(10*mV))/ms : Hz
+beta_n = 0.125*exp(-(v + 65*mV)/(80*mV))/ms : Hz
+I : amp/metre**2
+""")
+
+
+def hh_temperature(N, method="exponential_euler", I_max=20 * uA / cm**2, celsius=6.3,
+                   name=None):
+    group = NeuronGroup(N, HH_TEMPERATURE, threshold="v > -20*mV", refractory=3 * ms,
+                        method=method,
+                        namespace=dict(HH_TEMPERATURE_NAMESPACE, celsius=celsius, I_max=I_max),
+                        name=name or "hh_temperature*")
+    group.v = -65 * mV
+    group.m, group.h, group.n = 0.05, 0.6, 0.32
+    group.I = "I_max * i / (N - 1)"
+    return group
+
+
+# -- Rothman & Manis (2003) type II ventral cochlear nucleus neuron, written as in Brian2's
+#    examples: a unitless `vu = v/mV`, steady states and time constants as subexpressions,
+#    non-integer powers, a temperature factor, five gated currents (seven gates).
+ROTHMAN_MANIS = Equations("""
+dv/dt = (ileak + ina + ikht + iklt + ih + I)/C : volt
+vu = v/mV : 1
+ileak = gl*(EL - v) : amp
+ina = gnabar*m**3*h*(ENa - v) : amp
+dm/dt = q10*(minf - m)/mtau : 1
+dh/dt = q10*(hinf - h)/htau : 1
+minf = 1./(1 + exp(-(vu + 38.)/7.)) : 1
+hinf = 1./(1 + exp((vu + 65.)/6.)) : 1
+mtau = ((10./(5*exp((vu + 60.)/18.) + 36.*exp(-(vu + 60.)/25.))) + 0.04)*ms : second
+htau = ((100./(7*exp((vu + 60.)/11.) + 10.*exp(-(vu + 60.)/25.))) + 0.6)*ms : second
+ikht = gkhtbar*(nf*n**2 + (1 - nf)*p)*(EK - v) : amp
+dn/dt = q10*(ninf - n)/ntau : 1
+dp/dt = q10*(pinf - p)/ptau : 1
+ninf = (1 + exp(-(vu + 15)/5.))**-0.5 : 1
+pinf = 1./(1 + exp(-(vu + 23)/6.)) : 1
+ntau = ((100./(11*exp((vu + 60)/24.) + 21*exp(-(vu + 60)/23.))) + 0.7)*ms : second
+ptau = ((100./(4*exp((vu + 60)/32.) + 5*exp(-(vu + 60)/22.))) + 5)*ms : second
+iklt = gkltbar*w**4*z*(EK - v) : amp
+dw/dt = q10*(winf - w)/wtau : 1
+dz/dt = q10*(zinf - z)/ztau : 1
+winf = (1./(1 + exp(-(vu + 48.)/6.)))**0.25 : 1
+zinf = zss + ((1. - zss)/(1 + exp((vu + 71.)/10.))) : 1
+wtau = ((100./(6.*exp((vu + 60.)/6.) + 16.*exp(-(vu + 60.)/45.))) + 1.5)*ms : second
+ztau = ((1000./(exp((vu + 60.)/20.) + exp(-(vu + 60.)/8.))) + 50)*ms : second
+ih = ghbar*r*(EH - v) : amp
+dr/dt = q10*(rinf - r)/rtau : 1
+rinf = 1./(1 + exp((vu + 76.)/7.)) : 1
+rtau = ((100000./(237.*exp((vu + 60.)/12.) + 17.*exp(-(vu + 60.)/14.))) + 25.)*ms : second
+I : amp
+""")
+ROTHMAN_MANIS_NAMESPACE = dict(C=12 * pF, EH=-43 * mV, EK=-70 * mV, ENa=50 * mV, EL=-65 * mV,
+                               q10=1.0, nf=0.85, zss=0.5, gnabar=1000 * nS, gkhtbar=150 * nS,
+                               gkltbar=200 * nS, ghbar=20 * nS, gl=2 * nS)
+
+
+def rothman_manis(N, method="exponential_euler", I_max=400 * pA, name=None):
+    group = NeuronGroup(N, ROTHMAN_MANIS, threshold="v > -20*mV", refractory=2 * ms,
+                        method=method, namespace=dict(ROTHMAN_MANIS_NAMESPACE, I_max=I_max),
+                        name=name or "rothman_manis*")
+    group.v = -65 * mV
+    group.m, group.h, group.n, group.p = 0.02, 0.7, 0.05, 0.05
+    group.w, group.z, group.r = 0.5, 0.6, 0.15
+    group.I = "I_max * i / (N - 1)"
+    return group
+
+
+# -- Brette & Gerstner (2005) adaptive exponential integrate-and-fire neuron (AdEx), the
+#    parameters of their Fig. 2, and the exponential integrate-and-fire neuron (EIF) without
+#    adaptation. The only costly term is one exp((v - VT)/DeltaT), huge above threshold.
+ADEX = Equations("""
+dv/dt = (gL*(EL - v) + gL*DeltaT*exp((v - VT)/DeltaT) + I - w)/C : volt
+dw/dt = (a*(v - EL) - w)/tauw : amp
+I : amp
+""")
+ADEX_NAMESPACE = dict(C=281 * pF, gL=30 * nS, EL=-70.6 * mV, VT=-50.4 * mV, DeltaT=2 * mV,
+                      tauw=144 * ms, a=4 * nS, b=0.0805 * nA, Vr=-70.6 * mV,
+                      Vcut=-50.4 * mV + 5 * 2 * mV)
+EIF = Equations("""
+dv/dt = (gL*(EL - v) + gL*DeltaT*exp((v - VT)/DeltaT) + I)/C : volt
+I : amp
+""")
+
+
+def adex(N, adaptation=True, I_max=1.5 * nA, name=None):
+    group = NeuronGroup(N, ADEX if adaptation else EIF, threshold="v > Vcut",
+                        reset="v = Vr; w += b" if adaptation else "v = Vr", method="euler",
+                        namespace=dict(ADEX_NAMESPACE, I_max=I_max),
+                        name=name or ("adex*" if adaptation else "eif*"))
+    group.v = ADEX_NAMESPACE["EL"]
+    group.I = "I_max/3 + 2*I_max/3 * i / (N - 1)"
+    return group
+
+
+# -- Hodgkin & Huxley (1952) in their own convention: rest at 0 mV, depolarisation positive,
+#    ENa = 115 mV; spikes peak above 100 mV (as in Brian2's examples/compartmental/
+#    hodgkin_huxley_1952.py).
+HH_1952 = Equations("""
+dv/dt = (gL*(EL - v) - gNa*m**3*h*(v - ENa) - gK*n**4*(v - EK) + I)/Cm : volt
+dm/dt = alpham*(1 - m) - betam*m : 1
+dn/dt = alphan*(1 - n) - betan*n : 1
+dh/dt = alphah*(1 - h) - betah*h : 1
+alpham = (0.1/mV)*10*mV/exprel((-v + 25*mV)/(10*mV))/ms : Hz
+betam = 4*exp(-v/(18*mV))/ms : Hz
+alphah = 0.07*exp(-v/(20*mV))/ms : Hz
+betah = 1/(exp((-v + 30*mV)/(10*mV)) + 1)/ms : Hz
+alphan = (0.01/mV)*10*mV/exprel((-v + 10*mV)/(10*mV))/ms : Hz
+betan = 0.125*exp(-v/(80*mV))/ms : Hz
+I : amp/metre**2
+""")
+HH_1952_NAMESPACE = dict(Cm=1 * ufarad / cm**2, gL=0.3 * msiemens / cm**2, EL=10.6 * mV,
+                         gNa=120 * msiemens / cm**2, ENa=115 * mV, gK=36 * msiemens / cm**2,
+                         EK=-12 * mV)
+
+
+def hh_1952(N, method="exponential_euler", I_max=20 * uA / cm**2, name=None):
+    group = NeuronGroup(N, HH_1952, threshold="v > 50*mV", refractory="v > 50*mV",
+                        method=method, namespace=dict(HH_1952_NAMESPACE, I_max=I_max),
+                        name=name or "hh_1952*")
+    group.v = 0 * mV
+    group.m, group.h, group.n = 0.05, 0.6, 0.32
+    group.I = "I_max * i / (N - 1)"
+    return group
+
+
+# -- Mainen & Sejnowski (1996): their two-compartment reduction of a neocortical pyramidal
+#    cell (axo-somatic compartment with Na and Kv; dendrite with Na, high-threshold Ca, Km,
+#    Ca-dependent K and a Ca pool), kinetics of their NEURON mechanisms (na, kv, km, kca, ca,
+#    cad) at 37 °C. The rates are written as in the mod files, with raw (exp(x) - 1)
+#    denominators: the Ca activation's is 0/0 at -27 mV. With rho = 165 the cell bursts; with
+#    rho = 75 it fires regular trains (Fig. 1 of the paper).
+MAINEN_SEJNOWSKI = Equations("""
+dvs/dt = (-INa_s - IKv_s + (vd - vs)/kappa + I)/(Cm*area_s) : volt
+dvd/dt = (-INa_d - ICa - IKm - IKCa - gL*area_d*(vd - EL) + (vs - vd)/kappa)/(Cm*area_d) : volt
+INa_s = tadj*gNa_s*area_s*ms_**3*hs*(vs - ENa) : amp
+IKv_s = tadj*gKv_s*area_s*ns_*(vs - EK) : amp
+INa_d = tadj*gNa_d*area_d*md**3*hd*(vd - ENa) : amp
+ICa = tadj*gCa*area_d*mc**2*hc*(vd - ECa) : amp
+IKm = tadj*gKm*area_d*nm*(vd - EK) : amp
+IKCa = tadj*gKCa*area_d*nk*(vd - EK) : amp
+dms_/dt = (a_ms/(a_ms + b_ms) - ms_)*tadj*(a_ms + b_ms) : 1
+a_ms = 0.182/mV*(vs + vshift + 35*mV)/(1 - exp(-(vs + vshift + 35*mV)/(9*mV)))/ms : Hz
+b_ms = -0.124/mV*(vs + vshift + 35*mV)/(1 - exp((vs + vshift + 35*mV)/(9*mV)))/ms : Hz
+dhs/dt = (1/(1 + exp((vs + vshift + 65*mV)/(6.2*mV))) - hs)*tadj*(a_hs + b_hs) : 1
+a_hs = 0.024/mV*(vs + vshift + 50*mV)/(1 - exp(-(vs + vshift + 50*mV)/(5*mV)))/ms : Hz
+b_hs = -0.0091/mV*(vs + vshift + 75*mV)/(1 - exp((vs + vshift + 75*mV)/(5*mV)))/ms : Hz
+dns_/dt = (a_ns/(a_ns + b_ns) - ns_)*tadj*(a_ns + b_ns) : 1
+a_ns = 0.02/mV*(vs - 25*mV)/(1 - exp(-(vs - 25*mV)/(9*mV)))/ms : Hz
+b_ns = -0.002/mV*(vs - 25*mV)/(1 - exp((vs - 25*mV)/(9*mV)))/ms : Hz
+dmd/dt = (a_md/(a_md + b_md) - md)*tadj*(a_md + b_md) : 1
+a_md = 0.182/mV*(vd + vshift + 35*mV)/(1 - exp(-(vd + vshift + 35*mV)/(9*mV)))/ms : Hz
+b_md = -0.124/mV*(vd + vshift + 35*mV)/(1 - exp((vd + vshift + 35*mV)/(9*mV)))/ms : Hz
+dhd/dt = (1/(1 + exp((vd + vshift + 65*mV)/(6.2*mV))) - hd)*tadj*(a_hd + b_hd) : 1
+a_hd = 0.024/mV*(vd + vshift + 50*mV)/(1 - exp(-(vd + vshift + 50*mV)/(5*mV)))/ms : Hz
+b_hd = -0.0091/mV*(vd + vshift + 75*mV)/(1 - exp((vd + vshift + 75*mV)/(5*mV)))/ms : Hz
+dmc/dt = (a_mc/(a_mc + b_mc) - mc)*tadj*(a_mc + b_mc) : 1
+a_mc = 0.055/mV*(-27*mV - vd)/(exp((-27*mV - vd)/(3.8*mV)) - 1)/ms : Hz
+b_mc = 0.94*exp((-75*mV - vd)/(17*mV))/ms : Hz
+dhc/dt = (a_hc/(a_hc + b_hc) - hc)*tadj*(a_hc + b_hc) : 1
+a_hc = 0.000457*exp((-13*mV - vd)/(50*mV))/ms : Hz
+b_hc = 0.0065/(exp((-vd - 15*mV)/(28*mV)) + 1)/ms : Hz
+dnm/dt = (a_nm/(a_nm + b_nm) - nm)*tadj*(a_nm + b_nm) : 1
+a_nm = 0.001/mV*(vd + 30*mV)/(1 - exp(-(vd + 30*mV)/(9*mV)))/ms : Hz
+b_nm = -0.001/mV*(vd + 30*mV)/(1 - exp((vd + 30*mV)/(9*mV)))/ms : Hz
+dnk/dt = (a_nk/(a_nk + b_nk) - nk)*tadj*(a_nk + b_nk) : 1
+a_nk = 0.01/mmolar*Ca/ms : Hz
+b_nk = 0.02/ms : Hz
+dCa/dt = clip(-ICa/area_d/(2*F*depth), 0*mmolar/ms, inf*mmolar/ms) + (cainf - Ca)/taur : mmolar
+I : amp
+""")
+MAINEN_SEJNOWSKI_NAMESPACE = dict(
+    area_s=100 * umetre**2, Cm=0.75 * ufarad / cm**2, kappa=10 * Mohm,
+    gNa_s=30000 * psiemens / umetre**2, gKv_s=1500 * psiemens / umetre**2,
+    gNa_d=15 * psiemens / umetre**2, gCa=0.3 * psiemens / umetre**2,
+    gKm=0.1 * psiemens / umetre**2, gKCa=3 * psiemens / umetre**2,
+    gL=1 / (30000 * ohm * cm**2), EL=-70 * mV, ENa=60 * mV, EK=-90 * mV, ECa=140 * mV,
+    tadj=2.3**((37 - 23) / 10), vshift=-10 * mV, depth=0.1 * umetre, taur=200 * ms,
+    cainf=100e-6 * mmolar, F=96485 * coulomb / mole)
+#: A range of the Ca axis for the Ca-dependent K current's tables
+MAINEN_SEJNOWSKI_RANGES = {"Ca": (0 * mmolar, 0.01 * mmolar)}
+
+
+def mainen_sejnowski(N, rho=75, I_min=0.05 * nA, I_max=0.3 * nA, name=None):
+    namespace = dict(MAINEN_SEJNOWSKI_NAMESPACE, I_min=I_min, I_max=I_max)
+    namespace["area_d"] = rho * namespace["area_s"]
+    group = NeuronGroup(N, MAINEN_SEJNOWSKI, threshold="vs > -20*mV",
+                        refractory="vs > -20*mV", method="exponential_euler",
+                        namespace=namespace, name=name or "mainen_sejnowski*")
+    group.vs, group.vd, group.Ca = -70 * mV, -70 * mV, 100e-6 * mmolar
+    group.hs, group.hd, group.hc = 1, 1, 1
+    group.I = "I_min + (I_max - I_min) * i / (N - 1)"
+    return group
