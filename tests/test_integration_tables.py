@@ -225,17 +225,20 @@ def test_default_method_is_resolved_like_brian_does():
     assert "v" not in {row.name for row in autolut.report(exponential).tabulated}
 
 
+#: tau_h jumps at -81 mV (Destexhe et al. 1998): no step-factor table fits it.
+JUMPING_GATE = """
+    dh/dt = (h_inf - h)/tau_h : 1
+    h_inf = 1/(1 + exp((v/mV + 80)/4)) : 1
+    tau_h = (int(v < -81*mV)*exp((v/mV + 466)/66.6)
+             + int(v >= -81*mV)*(28 + exp(-(v/mV + 21)/10.5)))*ms : second
+    dm/dt = (1/(1 + exp(-(v/mV + 56)/6.2)) - m)/ms : 1
+    dv/dt = (-65*mV - v)/(10*ms) + 10*mV*m/ms : volt"""
+
+
 def test_gate_with_a_jump_keeps_brians_update():
     """tau_h jumps at -81 mV (Destexhe et al. 1998): no step-factor table fits it, so h keeps
     Brian2's update (with its steady state as a rate table) and the report says why."""
-    equations = """
-        dh/dt = (h_inf - h)/tau_h : 1
-        h_inf = 1/(1 + exp((v/mV + 80)/4)) : 1
-        tau_h = (int(v < -81*mV)*exp((v/mV + 466)/66.6)
-                 + int(v >= -81*mV)*(28 + exp(-(v/mV + 21)/10.5)))*ms : second
-        dm/dt = (1/(1 + exp(-(v/mV + 56)/6.2)) - m)/ms : 1
-        dv/dt = (-65*mV - v)/(10*ms) + 10*mV*m/ms : volt"""
-    group = autolut.optimize(NeuronGroup(2, equations, method="exponential_euler"))
+    group = autolut.optimize(NeuronGroup(2, JUMPING_GATE, method="exponential_euler"))
     assert [gate[0] for gate in group.state_updater.method_choice.gates] == ["m"]
     rows = {row.name: row for row in autolut.report(group).candidates}
     assert not rows["h (step factor)"].tabulated
@@ -254,14 +257,7 @@ def test_a_failed_gate_re_plans_only_what_it_affects(monkeypatch):
     monkeypatch.setattr(plan, "_plan_entry", lambda model, candidate, options: (
         candidate.tabulatable and tabulated.append(str(candidate.expression))
         or entry(model, candidate, options)))
-    equations = """
-        dh/dt = (h_inf - h)/tau_h : 1
-        h_inf = 1/(1 + exp((v/mV + 80)/4)) : 1
-        tau_h = (int(v < -81*mV)*exp((v/mV + 466)/66.6)
-                 + int(v >= -81*mV)*(28 + exp(-(v/mV + 21)/10.5)))*ms : second
-        dm/dt = (1/(1 + exp(-(v/mV + 56)/6.2)) - m)/ms : 1
-        dv/dt = (-65*mV - v)/(10*ms) + 10*mV*m/ms : volt"""
-    report = autolut.report(NeuronGroup(2, equations, method="exponential_euler"))
+    report = autolut.report(NeuronGroup(2, JUMPING_GATE, method="exponential_euler"))
     assert len(tabulated) == len(set(tabulated)) >= 4  # nothing tabulated twice
     tables = {row.name for row in report.tabulated}
     assert {"m (steady state)", "m (step factor)", "h_inf"} <= tables
