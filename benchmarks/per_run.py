@@ -1,0 +1,61 @@
+"""Per-run setup time: ``python -m benchmarks.per_run [numpy|cython]``.
+
+What every further ``run()`` of a 100-neuron model costs before its first step,
+exact and optimized (the default ``'exact'`` policy, ``'error'`` without a range
+counter, ``'clamp'``): the median of 15 runs of 0 ms, in a fresh process per
+variant, best of 3 processes. Prints one line per model.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+MODELS = ("traub_miles", "wang_buzsaki", "rothman_manis")
+VARIANTS = ("exact", "autolut", "error", "clamp")
+
+
+def measure(target: str, variant: str, model: str) -> float:
+    """Median setup time (s) of a run of 0 ms, in this process."""
+    import numpy as np
+    from brian2 import BrianLogger, Network, SpikeMonitor, defaultclock, ms, prefs
+
+    import autolut
+    from autolut import models
+
+    BrianLogger.log_level_warn()
+    prefs.codegen.target = target
+    defaultclock.dt = 0.01 * ms
+    group = getattr(models, model)(100)
+    if variant != "exact":
+        autolut.optimize(group, **({} if variant == "autolut" else {"out_of_range": variant}))
+    network = Network(group, SpikeMonitor(group))
+    network.run(0.1 * ms)  # code generation and compilation
+    times = []
+    for _ in range(15):
+        start = time.perf_counter()
+        network.run(0 * ms)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main(target: str = "cython") -> None:
+    for model in MODELS:
+        best = {}
+        for _ in range(3):
+            for variant in VARIANTS:
+                out = subprocess.run([sys.executable, "-m", "benchmarks.per_run", target,
+                                      variant, model], capture_output=True, text=True)
+                seconds = json.loads(out.stdout.strip().splitlines()[-1])
+                best[variant] = min(best.get(variant, seconds), seconds)
+        print(f"{model} {target}: " + "  ".join(f"{variant} {1e3 * seconds:.1f} ms"
+                                              for variant, seconds in best.items()), flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4:
+        print(json.dumps(measure(*sys.argv[1:])))
+    else:
+        main(*sys.argv[1:2])
