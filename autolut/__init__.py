@@ -12,8 +12,8 @@ See `optimize`, `report`, `restore`, `optimized`, `validate`, `tables`,
 from . import expeuler
 from .api import optimize, optimized, report, restore
 from .guards import RangeCount
-from .messages import AutolutError
 from .lutfunction import OutOfRangeError
+from .messages import AutolutError
 from .options import Options, OptionsError
 from .plotting import plot_tables
 from .report import Report
