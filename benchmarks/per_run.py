@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
+
+from .worker import per_run_overhead
 
 MODELS = ("traub_miles", "wang_buzsaki", "rothman_manis")
 VARIANTS = ("exact", "autolut", "error", "clamp")
@@ -19,7 +20,6 @@ VARIANTS = ("exact", "autolut", "error", "clamp")
 
 def measure(target: str, variant: str, model: str) -> float:
     """Median setup time (s) of a run of 0 ms, in this process."""
-    import numpy as np
     from brian2 import BrianLogger, Network, SpikeMonitor, defaultclock, ms, prefs
 
     import autolut
@@ -33,12 +33,7 @@ def measure(target: str, variant: str, model: str) -> float:
         autolut.optimize(group, **({} if variant == "autolut" else {"out_of_range": variant}))
     network = Network(group, SpikeMonitor(group))
     network.run(0.1 * ms)  # code generation and compilation
-    times = []
-    for _ in range(15):
-        start = time.perf_counter()
-        network.run(0 * ms)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return per_run_overhead(network, repeats=15)
 
 
 def main(target: str = "cython") -> None:

@@ -104,7 +104,7 @@ def test_cython_wraps_the_same_c_with_the_bank_array(bank, policy, signature, fl
         assert "PyErr_SetString(PyExc_RuntimeError, message);" in c_source
 
 
-def test_numbers_are_printed_to_the_last_bit(bank):
+def test_numbers_are_printed_to_the_last_bit():
     """Grid constants are literals: repr() of the doubles, which C reads back exactly."""
     table = build_table(np.exp, -0.1, 0.1 / 3, 7)
     lut = LUTFunction(TableBank([table], name="golden_exp_tables"), 0, "v", volt, Hz, "clamp",

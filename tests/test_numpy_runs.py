@@ -468,6 +468,17 @@ def test_report_of_an_optimized_group(model):
     (dict(ranges={"w": (-100 * mV, 50 * mV)}), ["'w'"]),
     (dict(exclude=["alpha_x"]), ["alpha_x"]),
     (dict(tolerance=2.0), ["tolerance"]),
+    # the form of every option, with what to write instead (issue 12)
+    (dict(ranges=(-100 * mV, 50 * mV)), ["ranges must be a dict", "ranges={'v'"]),
+    (dict(step=0.01 * mV), ["step must be a dict"]),
+    (dict(max_points=0), ["max_points must be an integer of at least 2"]),
+    (dict(max_points=1e6), ["max_points must be an integer", "1000000.0"]),
+    (dict(min_cost=-1), ["min_cost"]),
+    (dict(tolerance=True), ["tolerance must be a number"]),
+    (dict(tolerance="1e-6"), ["tolerance must be a number"]),
+    (dict(integration_tables="yes"), ["integration_tables must be True or False"]),
+    (dict(exclude=3), ["exclude must be a list"]),
+    (dict(namespace=[1]), ["namespace must be a dict"]),
 ])
 def test_bad_options_leave_the_group_unchanged(options, words):
     group = wang_buzsaki(3)

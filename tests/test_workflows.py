@@ -120,28 +120,6 @@ def test_validate_refuses_a_duration_without_units():
 
 # -- option checks and messages -----------------------------------------------------------
 
-@pytest.mark.parametrize("options, words", [
-    (dict(ranges=(-100 * mV, 50 * mV)), ["ranges must be a dict", "ranges={'v'"]),
-    (dict(step=0.01 * mV), ["step must be a dict"]),
-    (dict(max_points=0), ["max_points must be an integer of at least 2"]),
-    (dict(max_points=1e6), ["max_points must be an integer", "1000000.0"]),
-    (dict(min_cost=-1), ["min_cost"]),
-    (dict(tolerance=True), ["tolerance must be a number"]),
-    (dict(tolerance="1e-6"), ["tolerance must be a number"]),
-    (dict(integration_tables="yes"), ["integration_tables must be True or False"]),
-    (dict(exclude=3), ["exclude must be a list"]),
-    (dict(namespace=[1]), ["namespace must be a dict"]),
-])
-def test_bad_options_are_refused_with_what_to_write(options, words):
-    group = traub_miles(2)
-    before = str(group.user_equations)
-    with pytest.raises(OptionsError) as error:
-        autolut.optimize(group, **options)
-    for word in words:
-        assert word in str(error.value)
-    assert str(group.user_equations) == before
-
-
 def test_numpy_numbers_are_accepted():
     report = autolut.report(traub_miles(2), tolerance=np.float32(1e-5),
                             max_points=np.int64(10**6))
