@@ -1,6 +1,7 @@
 """autolut: automatic lookup tables for Brian2 neuron models.
 
-Replaces the costly expressions of a `NeuronGroup` that depend on one bounded
+Replaces the costly expressions of a `NeuronGroup` (or a multicompartment
+`SpatialNeuron`) that depend on one bounded
 variable (rate functions of v, Ca-gated terms...) by linearly interpolated
 tables with a measured maximum error, on the numpy, cython and cpp_standalone
 targets.

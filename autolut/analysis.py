@@ -105,6 +105,9 @@ class Model:
         variable. Only for integration methods that evaluate the right-hand side
         as a black box (Euler, Runge–Kutta): linear methods (exact, exponential
         Euler) must see how the equation depends on its variable.
+    element
+        What one index of the object is (``'neuron'``, ``'compartment'``), for
+        the reasons given.
     """
 
     equations: tuple[Equation, ...]
@@ -113,6 +116,7 @@ class Model:
     excluded: frozenset[str] = frozenset()
     min_cost: int = DEFAULT_MIN_COST
     tabulate_own_variable: bool = False
+    element: str = "neuron"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -333,7 +337,8 @@ class _Walker:
             # reported at their own definition.)
             del found[start:]
             found.append((node, Candidate(inlined, axes[0] if len(axes) == 1 else None,
-                                          (equation,), estimate_cost(inlined), _reason(deps))))
+                                          (equation,), estimate_cost(inlined),
+                                          _reason(deps, self.model.element))))
         return False
 
 
@@ -355,18 +360,18 @@ _REASONS = (
     (TIME, "depends on the time {}"),
     (DT, "depends on dt"),
     (Kind.EXCLUDED, "uses the excluded subexpression {}"),
-    (PARAMETER, "depends on the per-neuron parameter {}"),
+    (PARAMETER, "depends on the per-{element} parameter {}"),
     (SHARED, "depends on the shared variable {}, which may change during the run"),
     (Kind.UNKNOWN, "uses the unknown name {}"),
     (AXIS, "depends on more than one varying variable ({})"),
 )
 
 
-def _reason(deps: frozenset) -> str:
+def _reason(deps: frozenset, element: str = "neuron") -> str:
     for kind, template in _REASONS:
         names = sorted(name for dep_kind, name in deps if dep_kind == kind)
         if names:
-            return template.format(", ".join(names))
+            return template.format(", ".join(names), element=element)
     raise AssertionError("an expression with no dependency is never left exact")
 
 

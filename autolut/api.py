@@ -70,7 +70,7 @@ def build_table_functions(plan: Plan, owner: str) -> dict[str, LUTFunction]:
                 plan.options.out_of_range, entry.exact,
                 description=f"{entry.name} (from {', '.join(entry.candidate.origins)} of "
                             f"group '{owner}')",
-                name=f"{owner}_{entry.name}*")
+                name=f"{owner}_{entry.name}*", element=plan.model.model.element)
     return {entry.name: functions[entry.name] for entry in plan.tables}
 
 
@@ -114,7 +114,7 @@ def count_out_of_range(obj, plan: Plan, functions) -> list[RangeCounter]:
         by_axis.setdefault(entry.axis, []).append(entry)
     return [RangeCounter(obj, axis, entries[0].table.low, entries[0].table.high,
                          plan.model.units[axis], tuple(entry.name for entry in entries), policy,
-                         FALLBACK_SAMPLING if policy == "exact" else 1)
+                         FALLBACK_SAMPLING if policy == "exact" else 1, plan.model.model.element)
             for axis, entries in by_axis.items()]
 
 
@@ -145,7 +145,7 @@ def report(group, **options) -> Report:
 
     Parameters
     ----------
-    group : NeuronGroup
+    group : NeuronGroup or SpatialNeuron
         The group to analyse. For a group that `optimize` already rewrote, the
         report of that optimization is returned.
     **options
@@ -212,9 +212,10 @@ def optimize(group, **options):
 
     Parameters
     ----------
-    group : NeuronGroup
-        The group to rewrite. It stays the same object, so Synapses, monitors
-        and Networks built on it remain valid.
+    group : NeuronGroup or SpatialNeuron
+        The group to rewrite. It stays the same object, so Synapses, monitors,
+        subgroups and Networks built on it remain valid. In a SpatialNeuron the
+        gating variables get tables; the membrane current ``Im`` stays exact.
     **options
         See `autolut.Options`: ``ranges={'v': (-100*mV, 60*mV)}``,
         ``tolerance=1e-6``, ``step={'v': 0.01*mV}``, ``exclude=['alpha_m']``,
@@ -222,7 +223,7 @@ def optimize(group, **options):
 
     Returns
     -------
-    NeuronGroup
+    NeuronGroup or SpatialNeuron
         `group` itself. Calling `optimize` again does nothing.
 
     Examples
@@ -285,7 +286,8 @@ def restore(group):
 
 
 def optimized(**options):
-    """Decorator: every NeuronGroup the decorated model builder returns comes back optimized.
+    """Decorator: every NeuronGroup (or SpatialNeuron) the decorated model builder returns
+    comes back optimized.
 
     The builder may return a group, or a tuple, list or dict containing groups,
     or a `Network`; other objects pass through unchanged.
@@ -329,7 +331,8 @@ def brian_objects(built) -> list:
 
 
 def _optimize_all(built, options):
-    """Optimize (in place) every NeuronGroup in `built`, and return `built`."""
+    """Optimize (in place) every NeuronGroup (SpatialNeuron included) in `built`, and
+    return `built`."""
     for obj in brian_objects(built):
         if isinstance(obj, NeuronGroup):
             optimize(obj, **options)

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import weakref
 from collections.abc import Callable, Mapping
 
 import numpy as np
 from brian2 import BrianObject
+from brian2.groups.group import CodeRunner
 from brian2.devices.device import RuntimeDevice, get_device
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
@@ -169,6 +171,7 @@ class RangeCount:
     highest: object
     policy: str = "clamp"
     every: int = 1  # the axis was checked every this many steps
+    element: str = "neuron"  # what one index of the group is ('compartment')
 
     @property
     def estimate(self) -> int:
@@ -193,11 +196,12 @@ class RangeCount:
                       f"tables {', '.join(self.tables)} evaluated their exact expressions")
             sampled = f" (checked every {self.every} steps)" if self.every > 1 else ""
             return (f"autolut: in group '{self.group}', {tables} in about {self.estimate} "
-                    f"neuron-steps{sampled}, where {self.axis} was outside the range {where} "
-                    f"({self.neurons} neurons; {seen}). That is right but slow; widen "
-                    f"ranges={{'{self.axis}': (low, high)}} to cover these values.")
+                    f"{self.element}-steps{sampled}, where {self.axis} was outside the range "
+                    f"{where} ({self.neurons} {self.element}s; {seen}). That is right but "
+                    f"slow; widen ranges={{'{self.axis}': (low, high)}} to cover these values.")
         return (f"autolut: in group '{self.group}', {self.axis} was outside the table range "
-                f"{where} in {self.outside} neuron-steps ({self.neurons} neurons; {seen}); "
+                f"{where} in {self.outside} {self.element}-steps ({self.neurons} "
+                f"{self.element}s; {seen}); "
                 f"tables {', '.join(self.tables)} used their end values there. Widen "
                 f"ranges={{'{self.axis}': (low, high)}} or use out_of_range='exact'.")
 
@@ -224,9 +228,9 @@ class RangeCounter:
     """
 
     def __init__(self, group, axis: str, low: float, high: float, unit, tables: tuple[str, ...],
-                 policy: str = "clamp", every: int = 1):
+                 policy: str = "clamp", every: int = 1, element: str = "neuron"):
         self.group, self.axis, self.tables, self.unit = group, axis, tables, unit
-        self.policy, self.every = policy, every
+        self.policy, self.every, self.element = policy, every, element
         self.low, self.high = low * unit, high * unit
         self.names = tuple(f"_autolut_{axis}_{what}" for what in ("outside", "lowest", "highest"))
         outside, lowest, highest = self.names
@@ -241,12 +245,14 @@ class RangeCounter:
                                       else dimensions,
                                       values=np.full(group._N, value, dtype=dtype))
         v, low_code, high_code = axis, repr(self.low), repr(self.high)
-        self.runner = group.run_regularly(
-            f"{outside} += int(not ({v} >= {low_code} and {v} <= {high_code}))\n"
-            f"{lowest} += int({v} < {lowest})*({v} - {lowest})\n"
-            f"{highest} += int({v} > {highest})*({v} - {highest})",
+        self.runner = _GeneratedOnceRunner(
+            group, "stateupdate",
+            code=f"{outside} += int(not ({v} >= {low_code} and {v} <= {high_code}))\n"
+                 f"{lowest} += int({v} < {lowest})*({v} - {lowest})\n"
+                 f"{highest} += int({v} > {highest})*({v} - {highest})",
             dt=every * group.clock.dt if every > 1 else None,
             when="before_groups", name=f"{group.name}_autolut_{axis}_range*")
+        group.contained_objects.append(self.runner)
         self.runner.invalidates_magic_network = False  # as the TableGuard
         self.reported = 0
 
@@ -259,7 +265,7 @@ class RangeCounter:
             int(np.sum(outside)), int(np.count_nonzero(outside)),
             low_seen * self.unit if low_seen < float(self.low) else None,
             high_seen * self.unit if high_seen > float(self.high) else None, self.policy,
-            self.every)
+            self.every, self.element)
 
     def log_new_counts(self, neuron_steps: int) -> None:
         """Warn (through Brian2's logger) about lookups outside since the last call:
@@ -271,11 +277,36 @@ class RangeCounter:
             logger.warn(str(count), "out_of_range")
         elif self.policy == "exact" and new > FREQUENT_FALLBACK * neuron_steps:
             logger.warn(f"{count} In the last run: about {new} of {neuron_steps} "
-                        f"neuron-steps ({100 * new / neuron_steps:.2g} %).", "exact_fallback")
+                        f"{self.element}-steps ({100 * new / neuron_steps:.2g} %).",
+                        "exact_fallback")
         self.reported = count.outside
 
     def remove(self) -> None:
         self.group.contained_objects.remove(self.runner)
+
+
+class _GeneratedOnceRunner(CodeRunner):
+    """A ``run_regularly`` operation whose code object is generated once per
+    code generation target on the runtime device, not in every ``run()``.
+
+    Brian2 generates every code object again in every run, because a run's
+    namespace may change what its code means. The range counter's code reads
+    only its group's own arrays and literal numbers, so it cannot change; and
+    generating it again cost 5-7 ms of every ``run()`` (Traub-Miles, cython),
+    most of what autolut added to a run's setup.
+    """
+
+    _generated_for = None  # the code object class the current code object was made for
+
+    def create_code_objects(self, run_namespace):
+        device = get_device()
+        code_object_class = device.code_object_class(self.codeobj_class)
+        if (type(device) is RuntimeDevice and self.codeobj is not None
+                and self._generated_for is code_object_class):
+            self.code_objects[:] = [weakref.proxy(self.codeobj)]
+            return
+        super().create_code_objects(run_namespace)
+        self._generated_for = code_object_class
 
 
 # cpp_standalone runs the simulation in device.build() (or device.run()), after

@@ -118,13 +118,17 @@ class LUTFunction(Function, Nameable):
         and group), for messages.
     name
         Unique name (a trailing ``*`` picks the next free one).
+    element
+        What the index ``i`` counts, for messages (``'neuron'``, ``'compartment'``).
     """
 
     def __init__(self, bank: TableBank, index: int, axis: str, arg_unit, return_unit,
-                 policy: str, exact: Exact, description: str, name: str = "autolut*"):
+                 policy: str, exact: Exact, description: str, name: str = "autolut*",
+                 element: str = "neuron"):
         Nameable.__init__(self, name=name)
         self.bank, self.index, self.axis = bank, index, axis
         self.policy, self.exact, self.description = policy, exact, description
+        self.element = element
         self._arg_unit, self._return_unit = arg_unit, return_unit
         with_neuron = policy == "error"
         Function.__init__(self, pyfunc=self._call_with_units,
@@ -132,7 +136,24 @@ class LUTFunction(Function, Nameable):
                           arg_types=["float"] + ["integer"] * with_neuron,
                           return_type="float", stateless=True)
         for target, module in TARGETS.items():
-            self.implementations.add_dynamic_implementation(target, **module.implementation(self))
+            implementation = module.implementation(self)
+            implementation["code"] = self._generated_once(implementation["code"])
+            self.implementations.add_dynamic_implementation(target, **implementation)
+
+    def _generated_once(self, code: Callable) -> Callable:
+        """`code` (a target's ``code(owner)``), called again only when the table or
+        the exact expression changed: Brian2 asks for it in every run, and making
+        it (a C source with its messages) cost 1-4 ms of every ``run()``."""
+        made: dict = {}
+
+        def code_of_current_table(owner):
+            version = (self.bank.key, self.exact)  # a new array version has a new key
+            if version not in made:
+                made.clear()
+                made[version] = code(owner)
+            return made[version]
+
+        return code_of_current_table
 
     @property
     def table(self) -> Table:
@@ -157,7 +178,7 @@ class LUTFunction(Function, Nameable):
         """The message of a lookup outside the range (value and neuron as given)."""
         scale, unit = self.display_unit
         return (f"autolut: table {self.description} was looked up at "
-                f"{self.axis} = {value} for neuron {neuron}, outside its range "
+                f"{self.axis} = {value} for {self.element} {neuron}, outside its range "
                 f"[{self.table.low / scale:g}, {self.table.high / scale:g}] {unit} "
                 f"(out_of_range='error'). Widen the range with ranges={{'{self.axis}': "
                 f"(low, high)}}, or use out_of_range='exact'.")

@@ -1,9 +1,12 @@
 """Published neuron models, as plain builders: the demo, the tests and the benchmark use them.
 
-Every builder takes the population size and returns a fresh ``NeuronGroup``
-whose drive ``I`` rises with the neuron index (from silent to fast firing), so
-one population covers every regime. Constants live in each group's explicit
-``namespace`` so that groups can be built and run from anywhere. The equations
+Every point-neuron builder takes the population size and returns a fresh
+``NeuronGroup`` whose drive ``I`` rises with the neuron index (from silent to
+fast firing), so one population covers every regime. The multicompartment
+builders (`hh_axon`, `destexhe_1998`) return a ``SpatialNeuron`` as Brian2's
+examples build it, and come with the examples' stimulation protocols.
+Constants live in each group's explicit ``namespace`` so that groups can be
+built and run from anywhere. The equations
 are written as their sources write them (raw ``exp(x) - 1`` denominators,
 ``exprel``, unitless ``vu = v/mV``...): autolut must handle every spelling.
 
@@ -15,15 +18,19 @@ Examples
 ['h', 'm', 'n', 'v']
 """
 
-from brian2 import (Equations, Mohm, NeuronGroup, cm, coulomb, mmolar, mole, ms, msiemens, mV,
-                    nA, nS, ohm, pA, pF, psiemens, siemens, ufarad, uA, umetre)
+from brian2 import (Cylinder, Equations, Mohm, NeuronGroup, SpatialNeuron, amp, cm,
+                    coulomb, kelvin, mmolar, mole, ms, msiemens, mV, nA, nM, nS, ohm, pA,
+                    pF, psiemens, second, siemens, ufarad, uA, um, umetre)
+from brian2.units.constants import faraday_constant, gas_constant, zero_celsius
 
 __all__ = ["traub_miles", "wang_buzsaki", "hh_temperature", "rothman_manis", "adex", "hh_1952",
            "mainen_sejnowski", "TRAUB_MILES", "TRAUB_MILES_NAMESPACE", "WANG_BUZSAKI",
            "WANG_BUZSAKI_NAMESPACE", "HH_TEMPERATURE", "HH_TEMPERATURE_NAMESPACE",
            "ROTHMAN_MANIS", "ROTHMAN_MANIS_NAMESPACE", "ADEX", "ADEX_NAMESPACE", "EIF",
            "HH_1952", "HH_1952_NAMESPACE", "MAINEN_SEJNOWSKI", "MAINEN_SEJNOWSKI_NAMESPACE",
-           "MAINEN_SEJNOWSKI_RANGES"]
+           "MAINEN_SEJNOWSKI_RANGES", "hh_axon", "stimulate_axon", "HH_AXON",
+           "HH_AXON_NAMESPACE", "destexhe_1998", "stimulate_destexhe", "DESTEXHE_1998",
+           "DESTEXHE_1998_NAMESPACE"]
 
 
 # -- Traub & Miles (1991), as in the COBA-HH benchmark of Brette et al. (2007): exprel rates.
@@ -296,3 +303,129 @@ def mainen_sejnowski(N, rho=75, I_min=0.05 * nA, I_max=0.3 * nA, name=None):
     group.hs, group.hd, group.hc = 1, 1, 1
     group.I = "I_min + (I_max - I_min) * i / (N - 1)"
     return group
+
+
+# -- Hodgkin & Huxley (1952) on a 10 cm squid axon, as Brian2's examples/compartmental/
+#    hh_with_spikes.py (a spike wave read from m > 0.5 along the axon, dt = 0.01 ms) and
+#    hodgkin_huxley_1952.py (sodium channels on the first half only) write it: raw
+#    exp(...) - 1 denominators, 0/0 at v = 25 mV and 10 mV; the stimulus a point current.
+HH_AXON = Equations("""
+Im = gl * (El-v) + gNa * m**3 * h * (ENa-v) + gK * n**4 * (EK-v) : amp/meter**2
+I : amp (point current)
+dm/dt = alpham * (1-m) - betam * m : 1
+dn/dt = alphan * (1-n) - betan * n : 1
+dh/dt = alphah * (1-h) - betah * h : 1
+alpham = (0.1/mV) * (-v+25*mV) / (exp((-v+25*mV) / (10*mV)) - 1)/ms : Hz
+betam = 4 * exp(-v/(18*mV))/ms : Hz
+alphah = 0.07 * exp(-v/(20*mV))/ms : Hz
+betah = 1/(exp((-v+30*mV) / (10*mV)) + 1)/ms : Hz
+alphan = (0.01/mV) * (-v+10*mV) / (exp((-v+10*mV) / (10*mV)) - 1)/ms : Hz
+betan = 0.125*exp(-v/(80*mV))/ms : Hz
+gNa : siemens/meter**2
+""")
+HH_AXON_NAMESPACE = dict(El=10.613 * mV, ENa=115 * mV, EK=-12 * mV, gl=0.3 * msiemens / cm**2,
+                         gK=36 * msiemens / cm**2)
+
+
+def hh_axon(compartments=1000, sodium_on_first_half_only=False, dt=None, name=None):
+    """The squid axon of Brian2's hh_with_spikes.py example (threshold ``m > 0.5``,
+    refractory ``m > 0.4``, run at dt = 0.01 ms); with `sodium_on_first_half_only`,
+    that of hodgkin_huxley_1952.py (run at Brian2's default dt, 0.1 ms). `dt` is
+    the neuron's own time step (default: the default clock's). Stimulate it with
+    `stimulate_axon`."""
+    morphology = Cylinder(length=10 * cm, diameter=2 * 238 * um, n=compartments, type="axon")
+    neuron = SpatialNeuron(morphology=morphology, model=HH_AXON, method="exponential_euler",
+                           refractory="m > 0.4", threshold="m > 0.5", Cm=1 * ufarad / cm**2,
+                           Ri=35.4 * ohm * cm, namespace=dict(HH_AXON_NAMESPACE), dt=dt,
+                           name=name or "hh_axon*")
+    neuron.v = 0 * mV
+    neuron.h, neuron.m, neuron.n = 1, 0, 0.5
+    neuron.I = 0 * amp
+    neuron.gNa = 120 * msiemens / cm**2
+    if sodium_on_first_half_only:
+        neuron[5 * cm:10 * cm].gNa = 0 * siemens / cm**2
+    return neuron
+
+
+def stimulate_axon(neuron, run, rest=50 * ms, pulse=3 * ms, after=50 * ms):
+    """The examples' protocol: `rest`, then 1 uA into the first compartment for
+    `pulse`, then `after` (`run` is ``brian2.run`` or a Network's ``run``)."""
+    run(rest)
+    neuron.I[0] = 1 * uA
+    run(pulse)
+    neuron.I = 0 * amp
+    run(after)
+
+
+# -- Destexhe, Neubig, Ulrich & Huguenard (1998), Fig. 12: a thalamocortical relay cell in
+#    three compartments with HH spikes at the soma (Traub convention, v2 = v - VT) and a
+#    T-type calcium current whose driving force is the Goldman-Hodgkin-Katz factor G_Ca
+#    (0/0 at v = 0), as Brian2's examples/frompapers/Destexhe_et_al_1998.py writes it:
+#    tau_h_T switches form at -81 mV (int(v < -81*mV)).
+DESTEXHE_1998 = Equations("""
+Im = gl*(El-v) - I_Na - I_K - I_T: amp/meter**2
+I_inj : amp (point current)
+gl : siemens/meter**2
+g_Na : siemens/meter**2
+g_K : siemens/meter**2
+I_Na = g_Na * m**3 * h * (v-E_Na) : amp/meter**2
+I_K = g_K * n**4 * (v-E_K) : amp/meter**2
+v2 = v - VT : volt
+dm/dt = (0.32*(mV**-1)*(13.*mV-v2)/
+        (exp((13.*mV-v2)/(4.*mV))-1.)*(1-m)-0.28*(mV**-1)*(v2-40.*mV)/
+        (exp((v2-40.*mV)/(5.*mV))-1.)*m) / ms * tadj_HH: 1
+dn/dt = (0.032*(mV**-1)*(15.*mV-v2)/
+        (exp((15.*mV-v2)/(5.*mV))-1.)*(1.-n)-.5*exp((10.*mV-v2)/(40.*mV))*n) / ms * tadj_HH: 1
+dh/dt = (0.128*exp((17.*mV-v2)/(18.*mV))*(1.-h)-4./(1+exp((40.*mV-v2)/(5.*mV)))*h) / ms * tadj_HH: 1
+I_T = P_Ca * m_T**2*h_T * G_Ca : amp/meter**2
+P_Ca : meter/second
+G_Ca = Z_Ca**2*F*v*gamma*(Ca_i - Ca_o*exp(-Z_Ca*gamma*v))/(1 - exp(-Z_Ca*gamma*v))
+       : coulomb/meter**3
+dm_T/dt = -(m_T - m_T_inf)/tau_m_T : 1
+dh_T/dt = -(h_T - h_T_inf)/tau_h_T : 1
+m_T_inf = 1/(1 + exp(-(v/mV + 56)/6.2)) : 1
+h_T_inf = 1/(1 + exp((v/mV + 80)/4)) : 1
+tau_m_T = (0.612 + 1.0/(exp(-(v/mV + 131)/16.7) + exp((v/mV + 15.8)/18.2))) * ms / tadj_m_T: second
+tau_h_T = (int(v<-81*mV) * exp((v/mV + 466)/66.6) +
+           int(v>=-81*mV) * (28 + exp(-(v/mV + 21)/10.5))) * ms / tadj_h_T: second
+""")
+_TEMPERATURE = 34 * kelvin + zero_celsius
+DESTEXHE_1998_NAMESPACE = dict(
+    VT=-52 * mV, El=-76.5 * mV, E_Na=50 * mV, E_K=-100 * mV, tadj_HH=3.0**((34 - 36) / 10.0),
+    tadj_m_T=2.5**((34 - 24) / 10.0), tadj_h_T=2.5**((34 - 24) / 10.0), F=faraday_constant,
+    gamma=faraday_constant / (gas_constant * _TEMPERATURE), Z_Ca=2, Ca_i=240 * nM,
+    Ca_o=2 * mmolar)
+_DENDRITIC_CORRECTION = 7.954
+
+
+def destexhe_1998(somatic_density=1.7e-5 * cm / second, dendritic_density=9.5e-5 * cm / second,
+                  dt=None, name=None):
+    """The three-compartment relay cell of Fig. 12 (A2: high T-current density in the
+    distal dendrite), initialised as the example does (which runs it at dt = 0.01 ms).
+    Stimulate it with `stimulate_destexhe`."""
+    morphology = Cylinder(x=[0, 38.42] * um, diameter=26 * um)
+    morphology.dend = Cylinder(x=[0, 12.49] * um, diameter=10.28 * um)
+    morphology.dend.distal = Cylinder(x=[0, 84.67] * um, diameter=8.5 * um)
+    capacitance = 0.88 * ufarad / cm**2
+    neuron = SpatialNeuron(morphology, DESTEXHE_1998, Cm=capacitance,
+                           Ri=173 * ohm * cm, method="exponential_euler",
+                           threshold="v > -20*mV", refractory="v > -20*mV", dt=dt,
+                           namespace=dict(DESTEXHE_1998_NAMESPACE), name=name or "destexhe*")
+    neuron.v = -74 * mV
+    neuron.main.g_Na = 100 * msiemens / cm**2
+    neuron.main.g_K = 100 * msiemens / cm**2
+    neuron.dend.Cm = capacitance * _DENDRITIC_CORRECTION  # (written, not read: standalone)
+    neuron.m_T = "m_T_inf"
+    neuron.h_T = "h_T_inf"
+    neuron.P_Ca = somatic_density
+    neuron.dend.distal.P_Ca = dendritic_density * _DENDRITIC_CORRECTION
+    neuron.gl = 0.0379 * msiemens / cm**2
+    neuron.dend.gl = 0.0379 * msiemens / cm**2 * _DENDRITIC_CORRECTION
+    return neuron
+
+
+def stimulate_destexhe(neuron, run, current=75 * pA, rest=180 * ms, after=320 * ms):
+    """The example's protocol: `rest`, then `current` into the soma for `after`."""
+    run(rest)
+    neuron.main.I_inj = current
+    run(after)

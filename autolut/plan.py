@@ -152,6 +152,9 @@ def _plan(model, gates, options: Options, known: Mapping[tuple, PlanEntry]) -> P
     """The plan given the gates that get integration tables; candidates in `known`
     keep their entries (tables included)."""
     found = analysis.find_candidates(model.model)
+    for why in sorted(set(model.exact_equations.values())):
+        found = analysis.without_equations(
+            found, {name for name, reason in model.exact_equations.items() if reason == why}, why)
     gated = {gate.variable for gate in gates}
     found = analysis.without_equations(
         found, gated, "only used in the equation of {}, which is integrated with its own tables")

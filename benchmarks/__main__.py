@@ -94,10 +94,12 @@ class Plan:
 #: numpy code calls exprel through a unit-checking wrapper that formats the whole
 #: result array into an (unused) error message on every call, about 4 ms per
 #: step at N = 100 and 30 ms at N = 1000 (numpy abbreviates longer arrays, so
-#: the cost falls again above: 2.5 ms per step at N = 10 000).
+#: the cost falls again above: 2.5 ms per step at N = 10 000). The axon stops at
+#: 10 000 compartments (10 um each).
 FULL = Plan(targets=TARGETS, models=tuple(MODELS), sizes=(100, 1000, 10000, 100000),
             durations={100: 100, 1000: 100, 10000: 20, 100000: 10},
-            caps={("numpy", "coba_hh"): (math.inf, 10)},
+            caps={("numpy", "coba_hh"): (math.inf, 10),
+                  **{(target, "hh_axon"): (10000, math.inf) for target in TARGETS}},
             policy_targets=TARGETS, policy_models=tuple(MODELS), policy_sizes=(10000,),
             thread_models=tuple(MODELS), thread_sizes=(10000,))
 #: Quick run (CI, under 2 min): every model and variant on numpy, the
@@ -107,7 +109,8 @@ FULL = Plan(targets=TARGETS, models=tuple(MODELS), sizes=(100, 1000, 10000, 1000
 QUICK = Plan(targets=("numpy", "cpp_standalone"), models=tuple(MODELS), sizes=(100,),
              durations={100: 10},
              caps={("cpp_standalone", "coba_hh"): (0, 0),
-                   ("cpp_standalone", "rothman_manis"): (0, 0)},
+                   ("cpp_standalone", "rothman_manis"): (0, 0),
+                   ("cpp_standalone", "hh_axon"): (0, 0)},
              policy_targets=("numpy",), policy_models=("coba_hh",), policy_sizes=(100,),
              thread_models=("wang_buzsaki",), thread_sizes=(100,))
 

@@ -21,6 +21,12 @@ expressions of these curves, so every variant is built by the same `build`.
 * ``rothman_manis``: the Rothman & Manis (2003) type II VCN neuron of
   `autolut.models` (five currents, seven gates, exponential Euler), the same
   kind of population.
+* ``hh_axon``: a multicompartment model, the 10 cm squid axon of Brian2's
+  example ``hh_with_spikes.py`` (`autolut.models.hh_axon`) cut into N
+  compartments, driven by a constant 1 uA into its first compartment: trains of
+  spikes travel along it. N counts compartments; Brian2's cable solver takes a
+  share of every step that no table can shorten (measured in a profiled run,
+  ``cable_share``).
 """
 
 from __future__ import annotations
@@ -28,13 +34,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from brian2 import (Equations, NeuronGroup, Synapses, cm, ms, msiemens, mV, nS, pA, siemens,
-                    ufarad, uA, umetre)
+from brian2 import (Cylinder, Equations, NeuronGroup, SpatialNeuron, Synapses, cm, ms, msiemens,
+                    mV, nS, ohm, pA, siemens, ufarad, uA, um, umetre)
 
-from autolut.models import (ROTHMAN_MANIS, ROTHMAN_MANIS_NAMESPACE, WANG_BUZSAKI,
-                          WANG_BUZSAKI_NAMESPACE)
+from autolut.models import (HH_AXON, HH_AXON_NAMESPACE, ROTHMAN_MANIS, ROTHMAN_MANIS_NAMESPACE,
+                            WANG_BUZSAKI, WANG_BUZSAKI_NAMESPACE)
 
-__all__ = ["Model", "MODELS", "build"]
+__all__ = ["Model", "MODELS", "build", "make_group"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +58,7 @@ class Model:
     method
         Brian2 integration method.
     refractory
-        Refractory period (the threshold is ``v > -20*mV`` for all models).
+        Refractory period or condition.
     initial
         Initial values, ``{variable: value}``; ``None`` for ``coba_hh``, whose
         initial state is random (drawn with numpy so that it is the same on
@@ -65,6 +71,15 @@ class Model:
     network
         Whether the neurons are connected (the chaotic network, compared
         statistically rather than neuron by neuron).
+    threshold
+        The spike condition.
+    rest_mV
+        A resting potential in mV: where the ``floor`` variant evaluates the curves.
+    lut4brian_grid
+        The voltage grid (first, last, step in mV) of the hand-made tables: the
+        example of lut4brian's README, or one that covers the model's range.
+    spatial
+        Whether the model is a `SpatialNeuron` (the 10 cm axon; N compartments).
     """
 
     name: str
@@ -77,6 +92,10 @@ class Model:
     drive: str | None
     curves: tuple[str, ...]
     network: bool = False
+    threshold: str = "v > -20*mV"
+    rest_mV: float = -65.0
+    lut4brian_grid: tuple[float, float, float] = (-100.0, 60.0, 1.0)
+    spatial: bool = False
 
 
 _AREA = 20000 * umetre**2
@@ -118,6 +137,12 @@ MODELS = {model.name: model for model in [
           "I_max * i / (N - 1)",
           ("minf", "hinf", "mtau", "htau", "ninf", "pinf", "ntau", "ptau", "winf", "zinf",
            "wtau", "ztau", "rinf", "rtau")),
+    Model("hh_axon", "Hodgkin–Huxley squid axon, 10 cm in N compartments (Brian2's "
+          "hh_with_spikes.py)", HH_AXON, dict(HH_AXON_NAMESPACE, I_max=1 * uA),
+          "exponential_euler", "m > 0.4",
+          dict(v=0 * mV, h=1, m=0, n=0.5, gNa=120 * msiemens / cm**2), "I_max * int(i == 0)",
+          ("alpham", "betam", "alphah", "betah", "alphan", "betan"), threshold="m > 0.5",
+          rest_mV=0.0, lut4brian_grid=(-40.0, 140.0, 1.0), spatial=True),
 ]}
 
 
@@ -143,12 +168,10 @@ def build(model: Model, N: int, equations: Equations | None = None,
     Returns
     -------
     group, objects
-        The `NeuronGroup`, and the list of it and its synapses.
+        The `NeuronGroup` (or `SpatialNeuron`), and the list of it and its synapses.
     """
-    group = NeuronGroup(N, model.equations if equations is None else equations,
-                        threshold="v > -20*mV", refractory=model.refractory,
-                        method=model.method, namespace=dict(model.namespace, **(namespace or {})),
-                        name=model.name)
+    group = make_group(model, N, model.equations if equations is None else equations,
+                       dict(model.namespace, **(namespace or {})), model.name)
     if not model.network:
         group.set_states(model.initial, units=True)
         group.I = model.drive
@@ -169,3 +192,14 @@ def build(model: Model, N: int, equations: Equations | None = None,
         synapses.connect(i=pre, j=np.repeat(np.arange(N), inputs))
         objects.append(synapses)
     return group, objects
+
+
+def make_group(model: Model, N: int, equations: Equations, namespace: dict, name: str):
+    """The group of `N` neurons (or compartments) of `model` with `equations`, uninitialised."""
+    if model.spatial:
+        return SpatialNeuron(Cylinder(length=10 * cm, diameter=2 * 238 * um, n=N, type="axon"),
+                             equations, threshold=model.threshold, refractory=model.refractory,
+                             method=model.method, Cm=1 * ufarad / cm**2, Ri=35.4 * ohm * cm,
+                             namespace=namespace, name=name)
+    return NeuronGroup(N, equations, threshold=model.threshold, refractory=model.refractory,
+                       method=model.method, namespace=namespace, name=name)

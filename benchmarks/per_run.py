@@ -3,7 +3,8 @@
 What every further ``run()`` of a 100-neuron model costs before its first step,
 exact and optimized (the default ``'exact'`` policy, ``'error'`` without a range
 counter, ``'clamp'``): the median of 15 runs of 0 ms, in a fresh process per
-variant, best of 3 processes. Prints one line per model.
+variant, best of 3 processes, with and without Brian2's ``gc.collect()`` (see
+`benchmarks.worker.per_run_overhead`). Prints one line per model.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ MODELS = ("traub_miles", "wang_buzsaki", "rothman_manis")
 VARIANTS = ("exact", "autolut", "error", "clamp")
 
 
-def measure(target: str, variant: str, model: str) -> float:
-    """Median setup time (s) of a run of 0 ms, in this process."""
+def measure(target: str, variant: str, model: str) -> tuple[float, float]:
+    """Median setup time (s) of a run of 0 ms in this process, with and without
+    Brian2's garbage collection."""
     from brian2 import BrianLogger, Network, SpikeMonitor, defaultclock, ms, prefs
 
     import autolut
@@ -43,10 +45,11 @@ def main(target: str = "cython") -> None:
             for variant in VARIANTS:
                 out = subprocess.run([sys.executable, "-m", "benchmarks.per_run", target,
                                       variant, model], capture_output=True, text=True)
-                seconds = json.loads(out.stdout.strip().splitlines()[-1])
-                best[variant] = min(best.get(variant, seconds), seconds)
-        print(f"{model} {target}: " + "  ".join(f"{variant} {1e3 * seconds:.1f} ms"
-                                              for variant, seconds in best.items()), flush=True)
+                times = json.loads(out.stdout.strip().splitlines()[-1])
+                best[variant] = [min(pair) for pair in zip(best.get(variant, times), times)]
+        print(f"{model} {target}, ms per run (without gc): " + "  ".join(
+            f"{variant} {1e3 * total:.1f} ({1e3 * setup:.1f})"
+            for variant, (total, setup) in best.items()), flush=True)
 
 
 if __name__ == "__main__":

@@ -145,8 +145,8 @@ def _configurations(rows: list[dict]) -> dict[tuple, dict[str, dict]]:
 def _summary(rows: list[dict]):
     headers = ["model", "target", "N", "ms", "exact s", "autolut s", "lut4brian s", "floor s",
                "× autolut", "× lut4brian", "× floor", "autolut/floor",
-               "per run ms exact", "per run ms autolut", "autolut agreement",
-               "lut4brian agreement"]
+               "per run ms exact (without gc)", "per run ms autolut (without gc)",
+               "autolut agreement", "lut4brian agreement"]
     table = []
     for (model, target, N, duration), variants in _configurations(rows).items():
         def get(variant, key, fmt):
@@ -160,8 +160,7 @@ def _summary(rows: list[dict]):
                       *(get(v, "run_s", "sig") for v in ("exact", "autolut", "lut4brian", "floor")),
                       *(get(v, "speedup", "sig") for v in ("autolut", "lut4brian", "floor")),
                       _number(ratio, ".2f"),
-                      *(_milliseconds(variants.get(v, {}).get("per_run_s"))
-                        for v in ("exact", "autolut")),
+                      *(_per_run(variants.get(v, {})) for v in ("exact", "autolut")),
                       *(_agreement(variants[v]) if v in variants else ""
                         for v in ("autolut", "lut4brian"))])
     return headers, table
@@ -169,20 +168,22 @@ def _summary(rows: list[dict]):
 
 def _measurements(rows: list[dict]):
     headers = ["model", "target", "N", "ms", "variant", "sim s", "ns/neuron-step", "speedup",
-               "compile s", "tables s", "build s", "per run ms", "spikes", "agreement with exact"]
+               "compile s", "tables s", "build s", "per run ms (without gc)", "cable solver",
+               "spikes", "agreement with exact"]
     table = []
     for row in rows:
         start = [row["model"], row["target"], f"{row['N']:,}", f"{row['duration_ms']:g}",
                  row["variant"]]
         if row["error"]:
-            table.append(start + ["failed: " + row["error"][:80]] + [""] * 8)
+            table.append(start + ["failed: " + row["error"][:80]] + [""] * 9)
             continue
         table.append(start + [_number(row["run_s"], "sig"),
                               _number(row["ns_per_neuron_step"], "sig"),
                               _number(row.get("speedup"), "sig"),
                               _number(row["compile_s"], ".1f"), _number(row["optimize_s"], ".2f"),
-                              _number(row["build_s"], ".2f"), _milliseconds(row.get("per_run_s")),
-                              str(row["spikes"]), _agreement(row)])
+                              _number(row["build_s"], ".2f"), _per_run(row),
+                              _percent(row.get("cable_share")), str(row["spikes"]),
+                              _agreement(row)])
     return headers, table
 
 
@@ -231,6 +232,17 @@ def _ratio(numerator, denominator):
 
 def _milliseconds(seconds) -> str:
     return "" if seconds is None else f"{1e3 * seconds:.1f}"
+
+
+def _percent(share) -> str:
+    return "" if share is None else f"{100 * share:.0f} %"
+
+
+def _per_run(row: dict) -> str:
+    """Setup time of a run, and in parentheses without Brian2's garbage collection
+    (older results have only the first)."""
+    total, setup = row.get("per_run_s"), row.get("per_run_setup_s")
+    return _milliseconds(total) + ("" if setup is None else f" ({_milliseconds(setup)})")
 
 
 def _agreement(row: dict) -> str:

@@ -5,13 +5,15 @@
 * ``lut4brian``: the prior art, hand-made tables as a user of lut4brian
   (github.com/rat-h/lut4brian) writes them: every rate curve is precomputed by
   the user on one voltage grid (-100 to 60 mV in 1 mV steps, the README's
-  example), all curves in one 2-D array, and the equations call
+  example; -40 to 140 mV for the axon, whose spikes peak above 100 mV), all
+  curves in one 2-D array, and the equations call
   ``lutinterpol(v/mV, k)`` for curve ``k``, interpolating linearly between the
   two neighbouring grid points and clamping at the ends, as lut4brian does. It
   is written with plain Brian2 means (a `Function` with numpy, Cython and C++
   implementations and the table in its namespace, like `TimedArray`), not with
   autolut.
-* ``floor``: every rate curve replaced by a constant, its value at -65 mV.
+* ``floor``: every rate curve replaced by a constant, its value at rest
+  (-65 mV; 0 mV for the axon).
   Brian2 then computes no rate at all (constant gate coefficients are hoisted
   out of the loop), so this is the fastest that any tabulation of the rates
   could be.
@@ -25,12 +27,12 @@
 from __future__ import annotations
 
 import numpy as np
-from brian2 import Equations, Function, NeuronGroup, mV
+from brian2 import Equations, Function, mV
 from brian2.equations.equations import Expression, SingleEquation
 
-from .models import Model
+from .models import Model, make_group
 
-__all__ = ["VARIANTS", "POLICY_VARIANTS", "THREAD_VARIANTS", "LUT4BRIAN_GRID", "autolut_options",
+__all__ = ["VARIANTS", "POLICY_VARIANTS", "THREAD_VARIANTS", "autolut_options",
            "curve_values", "variant_equations", "lutinterpol"]
 
 #: The variants of the main comparison, the reference first.
@@ -39,10 +41,6 @@ VARIANTS = ("exact", "autolut", "lut4brian", "floor")
 POLICY_VARIANTS = ("autolut_clamp", "autolut_exact", "autolut_error")
 #: The OpenMP comparison (cpp_standalone), the reference (exact on one thread) first.
 THREAD_VARIANTS = ("exact@1", "exact@2", "autolut@1", "autolut@2")
-#: lut4brian's grid in mV (first, last, step): the example of its README.
-LUT4BRIAN_GRID = (-100.0, 60.0, 1.0)
-#: Where the floor variant evaluates the rate curves.
-FLOOR_VOLTAGE = -65 * mV
 
 
 def autolut_options(variant: str) -> dict | None:
@@ -76,11 +74,11 @@ def variant_equations(model: Model, variant: str) -> tuple[Equations | None, dic
     call it before choosing the standalone device.
     """
     if variant == "floor":
-        values = curve_values(model, np.array([float(FLOOR_VOLTAGE)]))
+        values = curve_values(model, np.array([model.rest_mV * float(mV)]))
         constants = {name: repr(float(values[name][0])) for name in model.curves}
         return _with_curves(model, constants), {}
     if variant == "lut4brian":
-        first, last, step = LUT4BRIAN_GRID
+        first, last, step = model.lut4brian_grid
         grid = np.linspace(first, last, round((last - first) / step) + 1)
         values = curve_values(model, grid * float(mV))
         table = np.array([values[name] for name in model.curves])
@@ -128,8 +126,7 @@ def curve_values(model: Model, v: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _evaluate(model: Model, v: np.ndarray) -> dict[str, np.ndarray]:
-    group = NeuronGroup(len(v), model.equations, namespace=model.namespace,
-                        name="curve_values*")
+    group = make_group(model, len(v), model.equations, model.namespace, "curve_values*")
     group.v_ = v
     with np.errstate(all="ignore"):
         return {name: np.array(getattr(group, name + "_")[:], dtype=float)

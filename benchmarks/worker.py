@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+import types
 
+import brian2.core.network
 import numpy as np
 from brian2 import Network, SpikeMonitor, defaultclock, device, ms, prefs, set_device
 from brian2.utils.logger import BrianLogger
@@ -51,9 +53,11 @@ def measure(model: str, target: str, variant: str, N: int, duration_ms: float,
         ``autolut.optimize`` call: analysis and table building, 0 for other
         variants), ``compile_s`` (code generation and compilation; for
         cpp_standalone everything of the build but the simulation),
-        ``run_s`` (the simulation), ``per_run_s`` (the setup cost of every further
-        ``run()``, see `per_run_overhead`; None on cpp_standalone, whose runs all
-        happen in one program), ``steps`` and ``spikes``. A variant named
+        ``run_s`` (the simulation), ``per_run_s`` and ``per_run_setup_s`` (the
+        setup cost of every further ``run()``, with and without Brian2's garbage
+        collection, see `per_run_overhead`; None on cpp_standalone, whose runs all
+        happen in one program), ``cable_share`` (for a SpatialNeuron on the
+        runtime targets, see `cable_share`), ``steps`` and ``spikes``. A variant named
         ``name@K`` is ``name`` on ``K`` OpenMP threads (cpp_standalone).
     """
     # the throw-away groups that evaluate a variant's curves are never run, on purpose
@@ -94,20 +98,49 @@ def measure(model: str, target: str, variant: str, N: int, duration_ms: float,
         run_s = time.perf_counter() - start
     i, t = np.asarray(spikes.i[:]), np.asarray(spikes.t_[:])
     np.savez(spikes_file, i=i, t=t)
+    per_run_s, per_run_setup_s = ((None, None) if target == "cpp_standalone"
+                                  else per_run_overhead(network))
+    cable = (cable_share(network, min(duration, 1000 * defaultclock.dt))
+             if spec.spatial and target != "cpp_standalone" else None)
     return dict(build_s=build_s, optimize_s=optimize_s, compile_s=compile_s, run_s=run_s,
-                per_run_s=None if target == "cpp_standalone" else per_run_overhead(network),
+                per_run_s=per_run_s, per_run_setup_s=per_run_setup_s, cable_share=cable,
                 steps=int(round(float(duration / defaultclock.dt))), spikes=len(i))
 
 
-def per_run_overhead(network, repeats: int = 7) -> float:
+def cable_share(network, duration) -> float:
+    """The share of a step's time that Brian2's cable solver (the SpatialNeuron's
+    ``spatialstateupdater`` code object) takes, from Brian2's profiling of a run
+    of `duration` after the timed one: what no table can shorten."""
+    network.run(duration, profile=True)
+    times = {name: float(seconds) for name, seconds in network.profiling_info}
+    return sum(seconds for name, seconds in times.items()
+               if "spatialstateupdater" in name) / sum(times.values())
+
+
+def per_run_overhead(network, repeats: int = 7) -> tuple[float, float]:
     """Median time of a ``run()`` that simulates nothing: what every run costs before its
-    first step (Brian2's checks, code objects, garbage collection, and autolut's guards)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        network.run(0 * ms)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    first step (Brian2's checks, code objects, garbage collection, and autolut's guards).
+
+    Returns the time with and without Brian2's ``gc.collect()`` (which every run
+    calls): the collection's time depends on every Python object alive and varies
+    by ±30 % from run to run on a shared machine; without it, what the code
+    objects and checks of the model cost is measured to a millisecond.
+    """
+    def median_run() -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            network.run(0 * ms)
+            times.append(time.perf_counter() - start)
+        return float(np.median(times))
+
+    total = median_run()
+    collector = brian2.core.network.gc
+    brian2.core.network.gc = types.SimpleNamespace(collect=lambda *args: 0)
+    try:
+        return total, median_run()
+    finally:
+        brian2.core.network.gc = collector
 
 
 if __name__ == "__main__":

@@ -32,8 +32,7 @@ SECOND_DT = 0.005 * ms
 def main(target, out, workdir, variant="autolut"):
     prefs.codegen.cpp.extra_compile_args_gcc = STRICT_FLAGS
     if target == "cpp_standalone":
-        set_device("cpp_standalone", directory=str(Path(workdir) / "standalone"),
-                   build_on_run=False)
+        set_device("cpp_standalone", build_on_run=False)
     else:
         prefs.codegen.target = target
         prefs.codegen.runtime.cython.cache_dir = str(Path(workdir) / "cython_cache")
@@ -51,7 +50,7 @@ def main(target, out, workdir, variant="autolut"):
     groups[2].namespace["celsius"] = 12.0  # a baked constant: hh_temperature's tables follow
     network.run(SECOND)
     if target == "cpp_standalone":
-        device.build()
+        device.build(directory=str(Path(workdir) / "standalone"))
     results = {}
     for g, s, m in zip(groups, spikes, traces):
         results[f"{g.name}_i"] = np.asarray(s.i[:])

@@ -19,6 +19,7 @@ LAYERS = [
     {"report"},
     {"expeuler"},
     {"frontends.neurongroup"},                               # read and install, per object kind
+    {"frontends.spatialneuron"},                             # (builds on the NeuronGroup's)
     {"frontends"},
     {"plan"},                                                # the immutable plan
     {"guards"},                                              # run-time guards

@@ -630,18 +630,6 @@ def test_numpy_implementation_is_registered_and_accurate():
     assert checked > 0
 
 
-def test_spatial_neuron_is_refused_clearly():
-    from brian2 import SpatialNeuron, Soma, cm, ohm, siemens, uF, um
-    neuron = SpatialNeuron(morphology=Soma(30 * um), model="""
-        Im = gl*(-65*mV - v) : amp/meter**2
-        dm/dt = (1/(1 + exp(-(v + 40*mV)/(5*mV))) - m)/ms : 1""",
-        Cm=1 * uF / cm**2, Ri=100 * ohm * cm, namespace=dict(gl=1e-4 * siemens / cm**2))
-    equations = str(neuron.user_equations)
-    with pytest.raises(TypeError, match="SpatialNeuron.*not supported"):
-        autolut.optimize(neuron)
-    assert str(neuron.user_equations) == equations
-
-
 def test_defaults_come_from_brian_preferences():
     from brian2 import prefs
     from autolut.options import Options

@@ -169,7 +169,7 @@ def test_standalone_reinit_between_builds(tmp_path):
             spikes = SpikeMonitor(group)
             autolut.optimize(group)
             run(20*ms)
-            device.build()
+            device.build(directory={str(tmp_path)!r} + f'/build{{k}}')
             counts.append(spikes.num_spikes)
             device.reinit()
             device.activate(build_on_run=False)

@@ -61,6 +61,29 @@ def test_optimize_after_a_run_that_failed():
     assert autolut.report(group).tabulated
 
 
+# -- the per-run cost ---------------------------------------------------------------------
+
+def test_later_runs_reuse_the_generated_range_counter_and_table_code():
+    """Brian2 generates every code object again in every run; the range counter's code
+    and the table functions' code are made once (per target, per table version), and
+    the counts still accumulate over the runs."""
+    group = autolut.optimize(traub_miles(5, I_max=1.5 * nA), ranges={"v": (-80 * mV, 0 * mV)},
+                             out_of_range="clamp", namespace={})
+    network = Network(group)
+    network.run(5 * ms)
+    counter = group._autolut.guard.counters[0]
+    code_object = counter.runner.codeobj
+    function = next(iter(group._autolut.functions.values()))
+    code = function.implementations["numpy"].get_code(group)
+    network.run(15 * ms)
+    assert counter.runner.codeobj is code_object
+    assert function.implementations["numpy"].get_code(group) is code
+    assert counter.count().outside > 0  # spike peaks above 0 mV, counted by the reused code
+    group.namespace["VT"] = -60 * mV  # a rebuilt table gets code of its own
+    network.run(0.1 * ms)
+    assert function.implementations["numpy"].get_code(group) is not code
+
+
 # -- validate sees what the builder created -----------------------------------------------
 
 def _driven_group():
@@ -127,10 +150,10 @@ def test_numpy_numbers_are_accepted():
 
 
 @pytest.mark.parametrize("thing", [None, "traub_miles", [1, 2]])
-def test_non_groups_are_refused_without_talking_about_spatial_neurons(thing):
+def test_non_groups_are_refused_naming_what_is_supported(thing):
     with pytest.raises(TypeError) as error:
         autolut.optimize(thing)
-    assert "NeuronGroup" in str(error.value) and "SpatialNeuron" not in str(error.value)
+    assert "works on NeuronGroup and SpatialNeuron objects; got" in str(error.value)
     assert type(thing).__name__ in str(error.value)
 
 

@@ -4,8 +4,8 @@ A front end is the only code that reads or changes a Brian2 object. It offers
 the pipeline (`autolut.api`) one small interface, `FrontEnd`; the model it
 reads offers `ObjectModel`. Everything between reading and installing
 (analysis, planning, tabulating, building the table functions) works on these
-alone, so that a new kind of object (SpatialNeuron, Synapses) is a new front
-end, not a special case in the pipeline.
+alone, so that a new kind of object is a new front end (`spatialneuron`
+builds on `neurongroup`), not a special case in the pipeline.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import sympy
-from brian2 import SpatialNeuron
+from brian2 import Subgroup
 
 from .neurongroup import NEURON_GROUP
+from .spatialneuron import SPATIAL_NEURON
 
 __all__ = ["FrontEnd", "ObjectModel", "front_end_for", "FRONT_ENDS"]
 
@@ -32,6 +33,7 @@ class ObjectModel(Protocol):
     gate_variables: frozenset[str]
     events: frozenset[str]
     dt: float
+    exact_equations: Mapping[str, str]  # equation -> why it keeps its exact form
     name: str
 
     def function(self, expression: sympy.Expr, axis: str,
@@ -63,7 +65,7 @@ class FrontEnd(Protocol):
     def taken_names(self, obj) -> set[str]: ...
 
 
-FRONT_ENDS: tuple[FrontEnd, ...] = (NEURON_GROUP,)
+FRONT_ENDS: tuple[FrontEnd, ...] = (SPATIAL_NEURON, NEURON_GROUP)
 
 
 def front_end_for(obj) -> FrontEnd:
@@ -77,9 +79,10 @@ def front_end_for(obj) -> FrontEnd:
     for front_end in FRONT_ENDS:
         if front_end.accepts(obj):
             return front_end
-    if isinstance(obj, SpatialNeuron):
-        raise TypeError(f"autolut works on NeuronGroup objects, not {type(obj).__name__} "
-                        f"('{obj.name}'); multi-compartment SpatialNeuron models are not "
-                        f"supported yet")
-    raise TypeError(f"autolut works on NeuronGroup objects; got {type(obj).__name__} "
+    supported = " and ".join(front_end.kind for front_end in reversed(FRONT_ENDS))
+    if isinstance(obj, Subgroup):
+        raise TypeError(f"autolut works on whole {supported} objects, not on the subgroup "
+                        f"'{obj.name}': optimize the group it belongs to ('{obj.source.name}'); "
+                        f"every subgroup and section of it then uses the tables")
+    raise TypeError(f"autolut works on {supported} objects; got {type(obj).__name__} "
                     f"{obj!r:.60}")

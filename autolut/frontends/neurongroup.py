@@ -82,6 +82,9 @@ class GroupModel:
         Names used by the group's thresholds, resets and other event code.
     dt
         The group's time step (s), baked into step-factor tables.
+    exact_equations
+        Equations that must keep their exact form, with the reason (empty for a
+        NeuronGroup; a SpatialNeuron's membrane current).
     """
 
     model: analysis.Model
@@ -93,6 +96,7 @@ class GroupModel:
     gate_variables: frozenset[str] = frozenset()
     events: frozenset[str] = frozenset()
     dt: float = 0.0
+    exact_equations: Mapping[str, str] = dataclasses.field(default_factory=dict)
     owner: object = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
@@ -118,18 +122,26 @@ class GroupModel:
                                    else self.guarded)
 
 
-def read_group(group, options: Options, run_namespace: Mapping | None) -> GroupModel:
+def read_group(group, options: Options, run_namespace: Mapping | None, *,
+               axes: frozenset[str] = frozenset(), internal: frozenset[str] = frozenset(),
+               element: str = "neuron") -> GroupModel:
     """Describe `group`'s equations for the analysis.
 
     Names are resolved as ``run()`` would resolve them: the group's own
     variables, Brian2's units and functions, the group's ``namespace``, then
     `run_namespace`.
+
+    `axes` are parameters that are state variables all the same (a
+    SpatialNeuron's ``v``, which its cable solver updates); the equations
+    named in `internal` (Brian2's own, derived from the user's) are left out
+    of the analysis and never rewritten. `element` is what one index of the
+    group is, for messages (``'compartment'``).
     """
     user_equations = group.user_equations
     _check_names(group, options)
     equations, identifiers = [], set()
     for eq in user_equations.ordered:
-        if eq.type in (SUBEXPRESSION, DIFFERENTIAL_EQUATION):
+        if eq.type in (SUBEXPRESSION, DIFFERENTIAL_EQUATION) and eq.varname not in internal:
             equations.append(analysis.Equation(eq.varname, eq.type, str_to_sympy(eq.expr.code)))
             identifiers |= eq.expr.identifiers
     stochastic = set(user_equations.stochastic_variables)
@@ -139,7 +151,7 @@ def read_group(group, options: Options, run_namespace: Mapping | None) -> GroupM
     # threshold names a voltage); no table depends on them, so they are not guarded.
     in_events = event_identifiers(group) - identifiers
     for name in sorted((identifiers | in_events) - set(user_equations.subexpr_names) - stochastic):
-        kind, value, obj = _classify(group, name, options, run_namespace)
+        kind, value, obj = _classify(group, name, options, run_namespace, axes)
         if isinstance(obj, Function):
             # sympy may know the function under another name (Brian2's int is int_)
             names = {name, getattr(obj.sympy_func, "__name__", name)}
@@ -165,7 +177,8 @@ def read_group(group, options: Options, run_namespace: Mapping | None) -> GroupM
              for name, kind in symbols.items() if kind == Kind.AXIS and name not in in_events}
     model = analysis.Model(tuple(equations), symbols, frozenset(pure_functions),
                            frozenset(options.exclude), options.min_cost,
-                           tabulate_own_variable=evaluates_right_hand_side(group))
+                           tabulate_own_variable=evaluates_right_hand_side(group),
+                           element=element)
     gated = (frozenset(gate_variables(group))
              if options.integration_tables and uses_exponential_euler(group) else frozenset())
     group_model = GroupModel(model, variables, constants, frozenset(guarded), units,
@@ -235,12 +248,12 @@ def _check_names(group, options: Options) -> None:
                 f"{', '.join(sorted(equations.diff_eq_names | equations.subexpr_names))}")
 
 
-def _classify(group, name: str, options: Options, run_namespace):
+def _classify(group, name: str, options: Options, run_namespace, axes=frozenset()):
     """(kind, SI value or None, Brian object or None) of one name of the equations."""
     equations = group.user_equations
     if name in equations:
         eq = equations[name]
-        if eq.type == DIFFERENTIAL_EQUATION or name in options.ranges:
+        if eq.type == DIFFERENTIAL_EQUATION or name in options.ranges or name in axes:
             return Kind.AXIS, None, group.variables[name]
         if "shared" in eq.flags:
             if "constant" in eq.flags:
