@@ -180,6 +180,28 @@ def test_clamp_counts_per_compartment():
     assert "compartment-steps (200 compartments" in str(count)
 
 
+@pytest.mark.compiler
+def test_clamp_counts_the_same_on_cpp_standalone(tmp_path):
+    """The range counter of a SpatialNeuron in a standalone program: the counts of
+    the numpy run, and the spike counts."""
+    from brian2 import device, set_device
+    neuron = _small_axon()
+    autolut.optimize(neuron, out_of_range="clamp", ranges={"v": (-20 * mV, 60 * mV)})
+    spikes, _ = _simulate(neuron)
+    expected = neuron._autolut.guard.counters[0].count().outside, spikes.count[:].copy()
+    set_device("cpp_standalone", build_on_run=False)
+    try:
+        neuron = _small_axon()
+        autolut.optimize(neuron, out_of_range="clamp", ranges={"v": (-20 * mV, 60 * mV)})
+        spikes, _ = _simulate(neuron)
+        device.build(directory=str(tmp_path))
+        assert neuron._autolut.guard.counters[0].count().outside == expected[0] > 0
+        np.testing.assert_array_equal(spikes.count[:], expected[1])
+    finally:
+        device.reinit()
+        set_device("runtime")
+
+
 def test_validate_and_the_decorator_accept_spatial_neurons():
     @autolut.optimized()
     def build():
