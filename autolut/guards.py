@@ -22,8 +22,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 from brian2 import BrianObject
-from brian2.groups.group import CodeRunner
 from brian2.devices.device import RuntimeDevice, get_device
+from brian2.groups.group import CodeRunner
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
 from .lutfunction import OutOfRangeError
@@ -292,8 +292,8 @@ class _GeneratedOnceRunner(CodeRunner):
     Brian2 generates every code object again in every run, because a run's
     namespace may change what its code means. The range counter's code reads
     only its group's own arrays and literal numbers, so it cannot change; and
-    generating it again cost 5-7 ms of every ``run()`` (Traub-Miles, cython),
-    most of what autolut added to a run's setup.
+    generating it again cost about 5 ms of every ``run()`` (Traub-Miles,
+    cython), most of what autolut added to a run's setup.
     """
 
     _generated_for = None  # the code object class the current code object was made for

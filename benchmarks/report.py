@@ -102,7 +102,9 @@ def _document(results: dict, markdown: bool) -> str:
              f"cores and the times are less reliable)", "",
              "Times in seconds; `sim`: simulation only; compile and table-build (autolut.optimize) "
              "times apart; `per run`: what every further run() costs before its first step "
-             "(median of 7 runs of 0 ms; cpp_standalone runs everything in one program). "
+             "(median of 7 runs of 0 ms; in parentheses without Brian2's gc.collect(); "
+             "cpp_standalone runs everything in one program); `cable solver`: the share of a "
+             "SpatialNeuron's step spent in Brian2's cable solver (profiled, numpy and cython). "
              "Speedup: exact time / variant time on the same model, target and N. "
              "Agreement with exact Brian2: `same`: neurons with identical spike counts; `shift`: "
              "mean/max spike-time difference (ms) over those neurons; for the COBA-HH network "
