@@ -349,7 +349,8 @@ def hh_axon(compartments=1000, sodium_on_first_half_only=False, dt=None, name=No
 
 def stimulate_axon(neuron, run, rest=50 * ms, pulse=3 * ms, after=50 * ms):
     """The examples' protocol: `rest`, then 1 uA into the first compartment for
-    `pulse`, then `after` (`run` is ``brian2.run`` or a Network's ``run``)."""
+    `pulse`, then `after`. `run` is a Network's ``run`` (Brian2's magic ``run()``,
+    called from here, would not collect the caller's monitors)."""
     run(rest)
     neuron.I[0] = 1 * uA
     run(pulse)
@@ -425,7 +426,8 @@ def destexhe_1998(somatic_density=1.7e-5 * cm / second, dendritic_density=9.5e-5
 
 
 def stimulate_destexhe(neuron, run, current=75 * pA, rest=180 * ms, after=320 * ms):
-    """The example's protocol: `rest`, then `current` into the soma for `after`."""
+    """The example's protocol: `rest`, then `current` into the soma for `after`
+    (`run`: a Network's ``run``, as for `stimulate_axon`)."""
     run(rest)
     neuron.main.I_inj = current
     run(after)
