@@ -327,17 +327,20 @@ HH_AXON_NAMESPACE = dict(El=10.613 * mV, ENa=115 * mV, EK=-12 * mV, gl=0.3 * msi
                          gK=36 * msiemens / cm**2)
 
 
-def hh_axon(compartments=1000, sodium_on_first_half_only=False, dt=None, name=None):
+def hh_axon(compartments=1000, sodium_on_first_half_only=False, dt=None, name=None,
+            length=10 * cm, equations=HH_AXON, namespace=None):
     """The squid axon of Brian2's hh_with_spikes.py example (threshold ``m > 0.5``,
     refractory ``m > 0.4``, run at dt = 0.01 ms); with `sodium_on_first_half_only`,
     that of hodgkin_huxley_1952.py (run at Brian2's default dt, 0.1 ms). `dt` is
-    the neuron's own time step (default: the default clock's). Stimulate it with
-    `stimulate_axon`."""
-    morphology = Cylinder(length=10 * cm, diameter=2 * 238 * um, n=compartments, type="axon")
-    neuron = SpatialNeuron(morphology=morphology, model=HH_AXON, method="exponential_euler",
+    the neuron's own time step (default: the default clock's). A shorter `length`
+    keeps the diameter (same compartment size for ``compartments/10 cm`` per
+    length); other `equations` and `namespace` serve the benchmark's variants.
+    Stimulate it with `stimulate_axon`."""
+    morphology = Cylinder(length=length, diameter=2 * 238 * um, n=compartments, type="axon")
+    neuron = SpatialNeuron(morphology=morphology, model=equations, method="exponential_euler",
                            refractory="m > 0.4", threshold="m > 0.5", Cm=1 * ufarad / cm**2,
-                           Ri=35.4 * ohm * cm, namespace=dict(HH_AXON_NAMESPACE), dt=dt,
-                           name=name or "hh_axon*")
+                           Ri=35.4 * ohm * cm, dt=dt, name=name or "hh_axon*",
+                           namespace=dict(HH_AXON_NAMESPACE if namespace is None else namespace))
     neuron.v = 0 * mV
     neuron.h, neuron.m, neuron.n = 1, 0, 0.5
     neuron.I = 0 * amp

@@ -32,13 +32,14 @@ expressions of these curves, so every variant is built by the same `build`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
-from brian2 import (Cylinder, Equations, NeuronGroup, SpatialNeuron, Synapses, cm, ms, msiemens,
-                    mV, nS, ohm, pA, siemens, ufarad, uA, um, umetre)
+from brian2 import (Equations, NeuronGroup, Synapses, cm, ms, msiemens, mV, nS, pA, siemens,
+                    ufarad, uA, umetre)
 
 from autolut.models import (HH_AXON, HH_AXON_NAMESPACE, ROTHMAN_MANIS, ROTHMAN_MANIS_NAMESPACE,
-                            WANG_BUZSAKI, WANG_BUZSAKI_NAMESPACE)
+                            WANG_BUZSAKI, WANG_BUZSAKI_NAMESPACE, hh_axon)
 
 __all__ = ["Model", "MODELS", "build", "make_group"]
 
@@ -56,13 +57,13 @@ class Model:
     namespace
         Constants of the equations.
     method
-        Brian2 integration method.
+        Brian2 integration method (the builder's, with a `builder`).
     refractory
-        Refractory period or condition.
+        Refractory period or condition (the builder's, with a `builder`).
     initial
         Initial values, ``{variable: value}``; ``None`` for ``coba_hh``, whose
         initial state is random (drawn with numpy so that it is the same on
-        every target).
+        every target), and for a model whose `builder` sets them.
     drive
         Brian2 expression of the input current of the single-cell populations
         (rising with the index), or ``None``.
@@ -71,15 +72,17 @@ class Model:
     network
         Whether the neurons are connected (the chaotic network, compared
         statistically rather than neuron by neuron).
-    threshold
-        The spike condition.
     rest_mV
         A resting potential in mV: where the ``floor`` variant evaluates the curves.
     lut4brian_grid
         The voltage grid (first, last, step in mV) of the hand-made tables: the
         example of lut4brian's README, or one that covers the model's range.
-    spatial
-        Whether the model is a `SpatialNeuron` (the 10 cm axon; N compartments).
+    builder
+        For a model that `autolut.models` builds (the axon, a `SpatialNeuron`):
+        the builder, called as ``builder(N, equations=..., namespace=...,
+        name=...)``; it sets the threshold, refractoriness, morphology and
+        initial values. Otherwise the group is a `NeuronGroup` with threshold
+        ``v > -20*mV``.
     """
 
     name: str
@@ -92,10 +95,9 @@ class Model:
     drive: str | None
     curves: tuple[str, ...]
     network: bool = False
-    threshold: str = "v > -20*mV"
     rest_mV: float = -65.0
     lut4brian_grid: tuple[float, float, float] = (-100.0, 60.0, 1.0)
-    spatial: bool = False
+    builder: Callable | None = None
 
 
 _AREA = 20000 * umetre**2
@@ -139,10 +141,9 @@ MODELS = {model.name: model for model in [
            "wtau", "ztau", "rinf", "rtau")),
     Model("hh_axon", "Hodgkin–Huxley squid axon, 10 cm in N compartments (Brian2's "
           "hh_with_spikes.py)", HH_AXON, dict(HH_AXON_NAMESPACE, I_max=1 * uA),
-          "exponential_euler", "m > 0.4",
-          dict(v=0 * mV, h=1, m=0, n=0.5, gNa=120 * msiemens / cm**2), "I_max * int(i == 0)",
-          ("alpham", "betam", "alphah", "betah", "alphan", "betan"), threshold="m > 0.5",
-          rest_mV=0.0, lut4brian_grid=(-40.0, 140.0, 1.0), spatial=True),
+          "exponential_euler", "m > 0.4", None, "I_max * int(i == 0)",
+          ("alpham", "betam", "alphah", "betah", "alphan", "betan"), rest_mV=0.0,
+          lut4brian_grid=(-40.0, 140.0, 1.0), builder=hh_axon),
 ]}
 
 
@@ -173,7 +174,7 @@ def build(model: Model, N: int, equations: Equations | None = None,
     group = make_group(model, N, model.equations if equations is None else equations,
                        dict(model.namespace, **(namespace or {})), model.name)
     if not model.network:
-        group.set_states(model.initial, units=True)
+        group.set_states(model.initial or {}, units=True)
         group.I = model.drive
         return group, [group]
     rng = np.random.default_rng(seed)
@@ -195,11 +196,9 @@ def build(model: Model, N: int, equations: Equations | None = None,
 
 
 def make_group(model: Model, N: int, equations: Equations, namespace: dict, name: str):
-    """The group of `N` neurons (or compartments) of `model` with `equations`, uninitialised."""
-    if model.spatial:
-        return SpatialNeuron(Cylinder(length=10 * cm, diameter=2 * 238 * um, n=N, type="axon"),
-                             equations, threshold=model.threshold, refractory=model.refractory,
-                             method=model.method, Cm=1 * ufarad / cm**2, Ri=35.4 * ohm * cm,
-                             namespace=namespace, name=name)
-    return NeuronGroup(N, equations, threshold=model.threshold, refractory=model.refractory,
+    """The group of `N` neurons (or compartments) of `model` with `equations` (initial
+    values only if its builder sets them)."""
+    if model.builder is not None:
+        return model.builder(N, equations=equations, namespace=namespace, name=name)
+    return NeuronGroup(N, equations, threshold="v > -20*mV", refractory=model.refractory,
                        method=model.method, namespace=namespace, name=name)

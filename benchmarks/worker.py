@@ -17,7 +17,8 @@ import types
 
 import brian2.core.network
 import numpy as np
-from brian2 import Network, SpikeMonitor, defaultclock, device, ms, prefs, set_device
+from brian2 import (Network, SpatialNeuron, SpikeMonitor, defaultclock, device, ms, prefs,
+                    set_device)
 from brian2.utils.logger import BrianLogger
 
 import autolut
@@ -101,7 +102,7 @@ def measure(model: str, target: str, variant: str, N: int, duration_ms: float,
     per_run_s, per_run_setup_s = ((None, None) if target == "cpp_standalone"
                                   else per_run_overhead(network))
     cable = (cable_share(network, min(duration, 1000 * defaultclock.dt))
-             if spec.spatial and target != "cpp_standalone" else None)
+             if isinstance(group, SpatialNeuron) and target != "cpp_standalone" else None)
     return dict(build_s=build_s, optimize_s=optimize_s, compile_s=compile_s, run_s=run_s,
                 per_run_s=per_run_s, per_run_setup_s=per_run_setup_s, cable_share=cable,
                 steps=int(round(float(duration / defaultclock.dt))), spikes=len(i))

@@ -16,10 +16,11 @@ shortened:
 * ``destexhe``: Destexhe et al. (1998), three compartments, a low-threshold
   calcium burst.
 
-Each is stimulated through its point current, changed between runs, one run
-with ``report='text'``, and its ``v`` recorded everywhere.
+Each is stimulated through its point current, changed between runs (every run
+with ``report='text'``), and its ``v`` recorded everywhere.
 """
 
+import functools
 import sys
 from pathlib import Path
 
@@ -57,13 +58,7 @@ def main(target, out, workdir, variant="autolut"):
         spikes = SpikeMonitor(neuron)
         trace = StateMonitor(neuron, "v", record=True, dt=0.1 * ms)
         network = Network(neuron, spikes, trace)
-        first = [True]
-
-        def run(duration, network=network, first=first):
-            network.run(duration, report="text" if first[0] else None)
-            first[0] = False
-
-        stimulate(neuron, run)
+        stimulate(neuron, functools.partial(network.run, report="text"))
         monitors[name] = neuron, spikes, trace
     if target == "cpp_standalone":
         device.build(directory=str(Path(workdir) / "standalone"))

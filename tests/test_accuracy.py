@@ -27,12 +27,7 @@ from autolut.tabulate import (TabulationError, build_table, error_scale, lookup,
 from tests.models import MAINEN_SEJNOWSKI_RANGES, adex, hh_1952, mainen_sejnowski, traub_miles
 
 
-@pytest.fixture(autouse=True)
-def _numpy(numpy_target):
-    start_scope()
-    defaultclock.dt = 0.1 * ms
-    yield
-    defaultclock.dt = 0.1 * ms
+pytestmark = pytest.mark.usefixtures("numpy_target")  # at Brian2's default dt, 0.1 ms
 
 
 # -- the error criterion ----------------------------------------------------------------

@@ -7,8 +7,7 @@ changes dt between two runs there).
 import numpy as np
 import pytest
 import sympy
-from brian2 import (NeuronGroup, SpikeMonitor, StateMonitor, defaultclock, mV, ms, prefs, run,
-                    start_scope)
+from brian2 import (NeuronGroup, SpikeMonitor, StateMonitor, defaultclock, mV, ms, run)
 from brian2.parsing.sympytools import str_to_sympy
 
 import autolut
@@ -19,14 +18,8 @@ from tests.models import (TRAUB_MILES, TRAUB_MILES_NAMESPACE, hh_temperature, ro
 
 
 @pytest.fixture(autouse=True)
-def numpy_target():
-    saved = prefs.codegen.target
-    prefs.codegen.target = "numpy"
-    start_scope()
+def _numpy(numpy_target):
     defaultclock.dt = 0.01 * ms
-    yield
-    prefs.codegen.target = saved
-    defaultclock.dt = 0.1 * ms
 
 
 def _model(equations: dict, kinds: dict) -> analysis.Model:

@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 import pytest
 from brian2 import (Network, NeuronGroup, Quantity, SpikeMonitor, StateMonitor, Synapses,
-                    defaultclock, mV, ms, prefs, run, second, start_scope)
+                    defaultclock, mV, ms, prefs, run, second)
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
 from brian2.core.functions import DEFAULT_FUNCTIONS, FunctionImplementation
 from brian2.units import unitsafefunctions as unitsafe
@@ -42,22 +42,9 @@ MODELS = {
 }
 
 
-@contextlib.contextmanager
-def numpy_scope():
-    old_target = prefs.codegen.target
-    prefs.codegen.target = "numpy"
-    start_scope()
-    defaultclock.dt = 0.01 * ms
-    try:
-        yield
-    finally:
-        prefs.codegen.target = old_target
-
-
 @pytest.fixture(autouse=True)
-def _numpy_target():
-    with numpy_scope():
-        yield
+def _numpy(numpy_target):
+    defaultclock.dt = 0.01 * ms
 
 
 @dataclasses.dataclass

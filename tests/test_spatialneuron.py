@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from brian2 import (Cylinder, Network, Soma, SpatialNeuron, SpikeMonitor, StateMonitor, cm,
-                    defaultclock, mV, ms, msiemens, nA, ohm, siemens, start_scope, ufarad, um)
+                    defaultclock, mV, ms, msiemens, nA, ohm, siemens, ufarad, um)
 
 import autolut
 from autolut.frontends import front_end_for
 from autolut.frontends.spatialneuron import DERIVED_EQUATIONS, SPATIAL_NEURON
 from autolut.lutfunction import OutOfRangeError
-from autolut.models import (HH_AXON, HH_AXON_NAMESPACE, destexhe_1998, hh_axon, stimulate_axon,
+from autolut.models import (destexhe_1998, hh_axon, stimulate_axon,
                             stimulate_destexhe)
 
 HERE = Path(__file__).resolve().parent
@@ -30,14 +30,7 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.fixture(autouse=True)
 def _numpy(numpy_target):
-    start_scope()
     defaultclock.dt = 0.01 * ms
-    yield
-    defaultclock.dt = 0.1 * ms
-
-
-def _rows(report):
-    return {(row.name, row.expression): row for row in report.candidates}
 
 
 # -- what is tabulated (pure analysis of the equations) -----------------------------------
@@ -58,12 +51,11 @@ def test_the_membrane_current_and_the_cable_terms_stay_exact():
     expression, and what it uses, keep their exact form; Brian2's derived
     equations are not analysed at all."""
     neuron = destexhe_1998()
-    report = autolut.report(neuron)
-    rows = _rows(report)
-    ghk = [row for (name, _), row in rows.items() if name == "G_Ca"]
+    rows = autolut.report(neuron).candidates
+    ghk = [row for row in rows if row.name == "G_Ca"]
     assert len(ghk) == 1 and not ghk[0].tabulated
     assert "membrane current Im" in ghk[0].reason and "derivative" in ghk[0].reason
-    assert not {name for name, _ in rows} & DERIVED_EQUATIONS
+    assert not {row.name for row in rows} & DERIVED_EQUATIONS
     before = {name: str(neuron.user_equations[name].expr)
               for name in ("Im", "I_T", "G_Ca", "I_Na", "gtot__private", "I0__private")}
     autolut.optimize(neuron)
@@ -116,14 +108,7 @@ def test_the_spatial_front_end_reads_spatial_neurons_only():
 
 def _small_axon():
     """The first 2 cm of the example's axon (200 compartments): a spike wave in 3 ms."""
-    neuron = SpatialNeuron(Cylinder(length=2 * cm, diameter=2 * 238 * um, n=200, type="axon"),
-                           HH_AXON, method="exponential_euler", refractory="m > 0.4",
-                           threshold="m > 0.5", Cm=1 * ufarad / cm**2, Ri=35.4 * ohm * cm,
-                           namespace=dict(HH_AXON_NAMESPACE))
-    neuron.v = 0 * mV
-    neuron.h, neuron.m, neuron.n = 1, 0, 0.5
-    neuron.gNa = 120 * msiemens / cm**2
-    return neuron
+    return hh_axon(200, length=2 * cm)
 
 
 def _simulate(neuron):

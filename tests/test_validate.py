@@ -8,10 +8,8 @@ from tests.models import traub_miles
 
 
 @pytest.fixture(autouse=True)
-def numpy_dt(numpy_target):
+def _numpy(numpy_target):
     defaultclock.dt = 0.01 * ms
-    yield
-    defaultclock.dt = 0.1 * ms
 
 
 def _noisy_traub_miles():

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from brian2 import (Equations, Hz, Network, NeuronGroup, PoissonGroup, SpikeMonitor,
                     StateMonitor, Synapses, defaultclock, device, mV, ms, nA, prefs, run,
-                    set_device, start_scope)
+                    set_device)
 
 import autolut
 from autolut.options import OptionsError
@@ -24,10 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def _numpy(numpy_target):
-    start_scope()
     defaultclock.dt = 0.01 * ms
-    yield
-    defaultclock.dt = 0.1 * ms
 
 
 # -- optimize between magic runs --------------------------------------------------------

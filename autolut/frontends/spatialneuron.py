@@ -57,10 +57,8 @@ def read_spatial_neuron(neuron, options: Options, run_namespace: Mapping | None)
     with ``v`` as an axis, and ``Im`` (with what it uses) kept exact."""
     model = read_group(neuron, options, run_namespace, axes=frozenset({"v"}),
                        internal=DERIVED_EQUATIONS, element="compartment")
-    membrane = {eq.name: eq.expression for eq in model.model.equations
-                if eq.name == MEMBRANE_CURRENT}
-    kept = set(membrane) | analysis.referenced_subexpressions(model.model, membrane.values(),
-                                                              {})
+    membrane = [eq.expression for eq in model.model.equations if eq.name == MEMBRANE_CURRENT]
+    kept = {MEMBRANE_CURRENT} | analysis.referenced_subexpressions(model.model, membrane, {})
     return dataclasses.replace(model, exact_equations={name: _KEPT_EXACT for name in kept})
 
 
