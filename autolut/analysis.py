@@ -4,7 +4,9 @@ Nothing here imports Brian2. The caller describes the model as a `Model`: its
 equations as sympy expressions and, for every symbol and function name, what
 kind of thing it is. `find_candidates` then walks every equation and returns
 the *largest* costly subexpressions whose only varying symbol is one axis
-variable, plus the costly subexpressions it had to leave exact and why.
+variable (or that vary with exactly two axis variables with ranges, and do not
+factor into functions of one: 2-D tables), plus the costly subexpressions it
+had to leave exact and why.
 
 `rewrite_expression` and `substitute_back` are the two directions of the
 substitution; the property tests check that they are inverse to each other.
@@ -25,6 +27,8 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import re
 from collections.abc import Mapping
 
 import sympy
@@ -34,7 +38,7 @@ from .kinds import Kind, Role
 __all__ = [
     "STANDARD_FUNCTIONS", "INDEX_COST", "without_cheap_axes", "TABLE", "STEADY_STATE",
     "STEP_FACTOR", "AXIS", "CONSTANT", "PARAMETER", "SHARED", "TIME", "DT", "STOCHASTIC",
-    "Equation", "Model", "Candidate", "Site", "Analysis",
+    "Equation", "Model", "TableAxis", "axis_identifier", "Candidate", "Site", "Analysis",
     "Gate", "find_gates", "gate_candidates", "without_equations",
     "referenced_subexpressions", "DT_SYMBOL", "find_candidates", "estimate_cost",
     "rewrite_expression", "rewrite_model", "substitute_back", "reference_points",
@@ -53,6 +57,10 @@ TIME, DT, STOCHASTIC = Kind.TIME, Kind.DT, Kind.STOCHASTIC
 # So one lone table costs about as much as one exp: an integrate-and-fire model's
 # single exp((v - VT)/DeltaT) ran at 1.0x as a table on every target (AdEx,
 # 10 000 neurons), while the many curves of an HH model share one index.
+# Both costs are per axis: a two-axis (bilinear) lookup loads four grid points
+# and blends them with three FMAs, about twice a linear one, and needs an index
+# on each of its axes (shared by the tables of the same pair of axes), so a lone
+# 2-D table costs about 2*5 + 2*15 = 40.
 _TRANSCENDENTAL_COST = 20
 _DIVISION_COST = 4
 LOOKUP_COST = 5
@@ -108,6 +116,15 @@ class Model:
     element
         What one index of the object is (``'neuron'``, ``'compartment'``), for
         the reasons given.
+    bounded
+        The axis variables with a known range, in the order the model declares
+        them: an expression of exactly two of them (and constants) that does
+        not factor into a sum or product of functions of one becomes one 2-D
+        table, whose axes come in this order.
+    refused_2d
+        Expressions (subexpressions inlined) whose 2-D tables were refused (too
+        many points, too cheap...): neither they nor any part of them becomes a
+        2-D table, and their parts of one variable are tabulated as usual.
     """
 
     equations: tuple[Equation, ...]
@@ -117,19 +134,75 @@ class Model:
     min_cost: int = DEFAULT_MIN_COST
     tabulate_own_variable: bool = False
     element: str = "neuron"
+    bounded: tuple[str, ...] = ()
+    refused_2d: frozenset[sympy.Expr] = frozenset()
+
+
+@dataclasses.dataclass(frozen=True)
+class TableAxis:
+    """What a table is looked up with: a variable, or a variable plus a run-time shift.
+
+    A plain axis is a variable (``v``). A *shifted* axis adds parameters read
+    at run time: a rate that depends on ``v`` and a per-neuron ``VT`` only
+    through ``v - VT`` is one table over ``u = v - VT``, looked up with every
+    neuron's own ``u``. ``shift`` is a sum ``c1*p1 + c2*p2 ...`` of the
+    `parameters` with constant coefficients.
+
+    >>> v, VT = sympy.symbols('v VT', real=True)
+    >>> axis = TableAxis('v', -VT, ('VT',))
+    >>> axis.name, axis.argument, axis.unshifted(sympy.exp(VT - v))
+    ('v - VT', -VT + v, exp(-v))
+    """
+
+    variable: str
+    shift: sympy.Expr = sympy.S.Zero
+    parameters: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The axis as written, the variable first (``'v - VT'``)."""
+        text = self.variable
+        for term in sorted(sympy.Add.make_args(self.shift), key=sympy.default_sort_key):
+            if term != 0:
+                negative = term.could_extract_minus_sign()
+                text += f" {'-' if negative else '+'} {sympy.sstr(-term if negative else term)}"
+        return text
+
+    @property
+    def argument(self) -> sympy.Expr:
+        """The expression the table is looked up with (``v - VT``)."""
+        return sympy.Symbol(self.variable, real=True) + self.shift
+
+    def unshifted(self, expression: sympy.Expr) -> sympy.Expr:
+        """`expression`, a function of the argument, as a function of the variable alone
+        (the parameters set to zero): what the table holds."""
+        return expression.xreplace({sympy.Symbol(name, real=True): sympy.S.Zero
+                                    for name in self.parameters})
+
+
+def axis_identifier(name: str) -> str:
+    """A name for the table axis `name` that can be part of a variable name
+    (``'v - VT'`` gives ``'v_minus_VT'``, ``'v, Ca'`` gives ``'v_and_Ca'``).
+
+    >>> axis_identifier('v - 2*VT'), axis_identifier('v, Ca')
+    ('v_minus_2_VT', 'v_and_Ca')
+    """
+    words = name.replace(" - ", " minus ").replace(" + ", " plus ").replace(", ", " and ")
+    return re.sub(r"\W+", "_", words).strip("_")
 
 
 @dataclasses.dataclass(frozen=True)
 class Candidate:
-    """A subexpression that could be replaced by a table over one axis.
+    """A subexpression that could be replaced by a table over one axis (or two).
 
     ``expression`` has every subexpression inlined, so it can be evaluated on
     its own. ``reason`` is empty when the expression can be tabulated, and
-    otherwise says why it is left exact.
+    otherwise says why it is left exact. ``axes`` are the table's axes (one,
+    or two for a 2-D table; empty when no table could have them).
     """
 
     expression: sympy.Expr
-    axis: str | None
+    axes: tuple[TableAxis, ...]
     origins: tuple[str, ...]
     cost: int
     reason: str = ""
@@ -140,6 +213,30 @@ class Candidate:
     @property
     def tabulatable(self) -> bool:
         return not self.reason
+
+    @property
+    def axis(self) -> str | None:
+        """The table axis as written (``'v'``, ``'v - VT'``; ``'v, Ca'`` for two axes)."""
+        return ", ".join(axis.name for axis in self.axes) or None
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The variables the table is tabulated over (``('v',)`` for ``v - VT``)."""
+        return tuple(axis.variable for axis in self.axes)
+
+    @property
+    def arguments(self) -> tuple[sympy.Expr, ...]:
+        """What the table is looked up with, per axis (``v - VT``)."""
+        return tuple(axis.argument for axis in self.axes)
+
+    @property
+    def tabulated(self) -> sympy.Expr:
+        """The function the table holds: `expression` with every shift set to zero,
+        a function of `variables` and constants."""
+        expression = self.expression
+        for axis in self.axes:
+            expression = axis.unshifted(expression)
+        return expression
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,6 +291,7 @@ class _Walker:
         self._deps_memo: dict[str, frozenset] = {}
         self._inline_memo: dict[str, sympy.Expr] = {}
         self._lookup_memo: dict[str, bool] = {}
+        self._axis_memo: dict[sympy.Expr, TableAxis | None] = {}
         self.own_variable = None  # the variable of the differential equation being walked
 
     # -- what an expression depends on -------------------------------------------------
@@ -223,12 +321,70 @@ class _Walker:
         """Whether subexpression `name` becomes a table of its own (so using it costs a lookup)."""
         if name not in self._lookup_memo:
             self._lookup_memo[name] = False  # guards against (invalid) cyclic definitions
-            deps = self.symbol_deps(name)
             self._lookup_memo[name] = (
                 name in self.definitions and name not in self.model.excluded
-                and len(deps) == 1 and next(iter(deps))[0] == AXIS
+                and self.table_axes(self.definitions[name]) is not None
                 and self.cost(self.definitions[name]) >= self.model.min_cost)
         return self._lookup_memo[name]
+
+    def table_axes(self, expr: sympy.Expr) -> tuple[TableAxis, ...] | None:
+        """The axes a table of `expr` would have: one (see `table_axis`), or two for
+        a 2-D table (see `pair_of`); None if `expr` is no function of them."""
+        axis = self.table_axis(expr)
+        return (axis,) if axis is not None else self.pair_of(expr)
+
+    def pair_of(self, expr: sympy.Expr) -> tuple[TableAxis, TableAxis] | None:
+        """The two axes of a 2-D table of `expr`, or None.
+
+        `expr` must vary with exactly two axis variables that have ranges
+        (`Model.bounded`) and with nothing else, must not be separable (a sum or
+        product whose arguments vary with one of them each: its parts get
+        tables of one axis), and must not lie inside an expression whose 2-D
+        table was refused (`Model.refused_2d`). Whether an axis is the
+        equation's own variable is the walk's business (this must not depend
+        on the equation: the rewrite splits as the walk did).
+        """
+        deps = self.deps(expr)
+        names = {name for kind, name in deps if kind == AXIS}
+        if len(deps) != 2 or len(names) != 2 or not names <= set(self.model.bounded):
+            return None
+        if self._separable(expr):
+            return None
+        if self.model.refused_2d:
+            inlined = self.inline(expr)
+            if any(refused.has(inlined) for refused in self.model.refused_2d):
+                return None
+        first, second = sorted(names, key=self.model.bounded.index)
+        return TableAxis(first), TableAxis(second)
+
+    def _separable(self, expr: sympy.Expr) -> bool:
+        """Whether `expr` is a sum or product whose arguments each vary with at most one
+        axis or are separable themselves (``c*(f(v) + g(Ca))``): the walk splits it
+        into parts of one axis each. ``1/(Ca + f(v))`` is not."""
+        return isinstance(expr, (sympy.Add, sympy.Mul)) and all(
+            len({name for kind, name in self.deps(arg) if kind == AXIS}) <= 1
+            or self._separable(arg) for arg in expr.args)
+
+    def table_axis(self, expr: sympy.Expr) -> TableAxis | None:
+        """The axis a table of `expr` would have, or None if `expr` is no function of one.
+
+        `expr` must vary with exactly one axis variable, and with nothing else but
+        parameters (per-neuron or shared) that enter only through a shift of that
+        variable (see `shift_of`).
+        """
+        deps = self.deps(expr)
+        axes = [name for kind, name in deps if kind == AXIS]
+        if len(axes) != 1:
+            return None
+        parameters = sorted(name for kind, name in deps if kind != AXIS)
+        if not parameters:
+            return TableAxis(axes[0])
+        if any(kind not in _SHIFTING for kind, _ in deps if kind != AXIS):
+            return None
+        if expr not in self._axis_memo:
+            self._axis_memo[expr] = shift_of(self.inline(expr), axes[0], parameters,
+                                             lambda ratio: not self.deps(ratio))
+        return self._axis_memo[expr]
 
     def opaque(self, expr: sympy.Expr) -> tuple[sympy.Expr, int]:
         """`expr` with the subexpressions inlined that do not become tables of their own,
@@ -276,23 +432,34 @@ class _Walker:
     def split(self, node: sympy.Expr) -> list[sympy.Expr]:
         """The parts of `node` that the walk looks at separately.
 
-        The arguments of a sum or product that depend on the same single axis
-        are grouped into one sub-sum or sub-product, and the constant arguments
-        join the costliest such group, so that ``c*a(v)*(1 - m)`` exposes
-        ``c*a(v)``. Other nodes are split into their arguments.
+        The arguments of a sum or product that are functions of the same single
+        axis (`table_axis`) are grouped into one sub-sum or sub-product, and the
+        constant arguments join the costliest such group, so that
+        ``c*a(v)*(1 - m)`` exposes ``c*a(v)``. Arguments that are 2-D tables
+        (`pair_of`) of one pair of axes are grouped too; the groups of either of
+        its axes and the constants join them, so that ``k*Ca/(Ca + K*exp(v))*(1 -
+        o)`` exposes ``k*Ca/(Ca + K*exp(v))``. Other nodes are split into their
+        arguments.
         """
         if not isinstance(node, (sympy.Add, sympy.Mul)):
             return list(node.args)
-        groups: dict[str, list] = {}
+        groups: dict[tuple[str, ...], list] = {}
         constants, rest = [], []
         for arg in node.args:
-            arg_deps = self.deps(arg)
-            if not arg_deps:
+            axes = self.table_axes(arg)
+            if not self.deps(arg):
                 constants.append(arg)
-            elif len(arg_deps) == 1 and next(iter(arg_deps))[0] == AXIS:
-                groups.setdefault(next(iter(arg_deps))[1], []).append(arg)
+            elif axes is not None:
+                groups.setdefault(tuple(axis.name for axis in axes), []).append(arg)
             else:
                 rest.append(arg)
+        pairs = [key for key in groups if len(key) == 2]
+        if len(pairs) == 1:
+            pair = pairs[0]
+            for name in pair:
+                groups[pair] = groups.pop((name,), []) + groups[pair]
+            groups[pair] = constants + groups[pair]
+            constants = []
         if groups and constants:
             costliest = max(sorted(groups), key=lambda axis: self.cost(node.func(*groups[axis])))
             groups[costliest] = constants + groups[costliest]
@@ -312,22 +479,28 @@ class _Walker:
         if not deps or node.is_Number:
             return False
         axes = sorted(name for kind, name in deps if kind == AXIS)
-        if len(deps) == 1 and axes == [self.own_variable]:
-            return False  # the integrator must see this part (see Model.tabulate_own_variable)
-        if len(deps) == 1 and len(axes) == 1:
+        table_axes = self.table_axes(node)
+        if table_axes is not None and self.own_variable in (a.variable for a in table_axes):
+            if len(table_axes) == 1:
+                return False  # the integrator must see this (see Model.tabulate_own_variable)
+            table_axes = None  # ... but the parts of the other axis may be tabulated
+        if table_axes is not None:
             inlined = self.inline(node)
             cost = self.cost(node)
             if cost >= self.model.min_cost:
-                found.append((node, Candidate(inlined, axes[0], (equation,), cost)))
+                found.append((node, Candidate(inlined, table_axes, (equation,), cost)))
                 return True
             opaque, lookups = self.opaque(node)
             if self._divides_or_calls(opaque):
                 found.append((node, Candidate(
-                    inlined, axes[0], (equation,), cost,
+                    inlined, table_axes, (equation,), cost,
                     f"too cheap to be worth a lookup (about {cost} operations)")))
             return lookups > 0  # made of tables already
         start = len(found)
-        inside = [self.walk(part, equation, found) for part in self.split(node)]
+        parts = self.split(node)
+        if len(parts) == 1:  # a single group is the node itself (as in rewrite_expression)
+            parts = list(node.args)
+        inside = [self.walk(part, equation, found) for part in parts]
         if any(inside):
             return True
         inlined = self.inline(node)
@@ -336,10 +509,21 @@ class _Walker:
             # instead of the pieces found inside it. (Subexpressions it uses are
             # reported at their own definition.)
             del found[start:]
-            found.append((node, Candidate(inlined, axes[0] if len(axes) == 1 else None,
+            found.append((node, Candidate(inlined, (TableAxis(axes[0]),) if len(axes) == 1 else (),
                                           (equation,), estimate_cost(inlined),
-                                          _reason(deps, self.model.element))))
+                                          _reason(deps, self.model.element)
+                                          + self._range_hint(deps))))
         return False
+
+    def _range_hint(self, deps: frozenset) -> str:
+        """What would let an expression of two axes (and constants) be a 2-D table:
+        ranges for the axes that have none."""
+        axes = sorted(name for kind, name in deps if kind == AXIS)
+        missing = [name for name in axes if name not in self.model.bounded]
+        if len(deps) != 2 or len(axes) != 2 or not missing or self.own_variable in axes:
+            return ""
+        given = ", ".join(f"'{name}': (low, high)" for name in missing)
+        return f"; ranges={{{given}}} with units would allow a 2-D table over {', '.join(axes)}"
 
 
 def _is_expensive(expr: sympy.Expr) -> bool:
@@ -368,11 +552,73 @@ _REASONS = (
 
 
 def _reason(deps: frozenset, element: str = "neuron") -> str:
+    axes = sorted(name for kind, name in deps if kind == AXIS)
     for kind, template in _REASONS:
         names = sorted(name for dep_kind, name in deps if dep_kind == kind)
         if names:
-            return template.format(", ".join(names), element=element)
+            reason = template.format(", ".join(names), element=element)
+            if len(axes) == 1 and all(dep_kind in _SHIFTING for dep_kind, _ in deps
+                                      if dep_kind != AXIS):
+                # one variable and parameters: the parameters sit where no shift reaches
+                reason += (f", and not only through a shift of {axes[0]} (such as "
+                           f"{axes[0]} - {names[0]}) that a table could take")
+            return reason
     raise AssertionError("an expression with no dependency is never left exact")
+
+
+#: Kinds of symbols that may shift a table's axis: read at run time, per neuron or shared.
+_SHIFTING = (PARAMETER, SHARED)
+
+
+def shift_of(expression: sympy.Expr, variable: str, parameters, constant) -> TableAxis | None:
+    """The shifted axis ``variable + c1*p1 + ...`` through which alone `expression`
+    depends on `variable` and the `parameters`, or None if there is none.
+
+    Then ``f(v, p) = g(v + c*p)`` and the table holds ``g(u) = f(u, 0)``. The
+    coefficients ``c`` are read from the sums where ``v`` and ``p`` meet
+    (``13*mV - v + VT`` gives -1; `constant` says whether an expression is a
+    constant), and the shift is proved by substituting ``v - c*p`` for ``v``:
+    every ``p`` must cancel. (No derivatives: sympy's ``cancel`` of them took
+    minutes on nested expressions.) A parameter that never meets ``v`` in a sum
+    (``exp(v/k)*exp(-VT/k)``) is not recognised, and the expression stays exact.
+
+    >>> v, VT, k = sympy.symbols('v VT k', real=True)
+    >>> shift_of(sympy.exp((VT - v)/4), 'v', ['VT'], lambda ratio: not ratio.free_symbols).name
+    'v - VT'
+    >>> shift_of(sympy.exp(v/k), 'v', ['k'], lambda ratio: not ratio.free_symbols) is None
+    True
+    """
+    x = sympy.Symbol(variable, real=True)
+    symbols = [sympy.Symbol(name, real=True) for name in parameters]
+    coefficients = [_meeting_coefficients(expression, x, p, constant) for p in symbols]
+    for combination in itertools.islice(itertools.product(*coefficients), _MAX_SHIFT_GUESSES):
+        shift = sum((c * p for c, p in zip(combination, symbols)), sympy.S.Zero)
+        if not expression.xreplace({x: x - shift}).free_symbols & set(symbols):
+            return TableAxis(variable, shift, tuple(parameters))
+    return None
+
+
+#: Combinations of coefficients tried by `shift_of` (one per parameter is the rule).
+_MAX_SHIFT_GUESSES = 16
+
+
+def _exact(coefficient: sympy.Expr) -> sympy.Expr:
+    """`coefficient` with floats made rational (the -1.0 of ``v - 1.0*VT`` is -1)."""
+    return sympy.nsimplify(coefficient, rational=True)
+
+
+def _meeting_coefficients(expression, x, p, constant) -> list[sympy.Expr]:
+    """The constant ratios ``c`` of the coefficients of `p` and `x` in the sums of
+    `expression` that hold both (``v - VT`` gives -1), most frequent first."""
+    found: dict[sympy.Expr, int] = {}
+    for node in sympy.preorder_traversal(expression):
+        if isinstance(node, sympy.Add) and node.has(x) and node.has(p):
+            slope, weight = node.coeff(x), node.coeff(p)
+            if slope != 0 and weight != 0:
+                ratio = _exact(weight / slope)
+                if constant(ratio) and not ratio.has(x, p):
+                    found[ratio] = found.get(ratio, 0) + 1
+    return sorted(found, key=lambda ratio: -found[ratio])
 
 
 def find_candidates(model: Model) -> Analysis:
@@ -418,7 +664,7 @@ class Gate:
     """
 
     variable: str
-    axis: str
+    axis: TableAxis
     steady_state: sympy.Expr  # -B/A, subexpressions inlined
     step_factor: sympy.Expr   # exp(A*dt)
 
@@ -429,7 +675,8 @@ DT_SYMBOL = sympy.Symbol("dt", real=True, positive=True)
 
 def find_gates(model: Model, variables=None) -> tuple[Gate, ...]:
     """The differential equations of `model` that are linear in their own variable
-    with coefficients depending only on one *other* axis variable and constants.
+    with coefficients depending only on one *other* axis variable and constants
+    (or on one shifted axis, ``v - VT``, see `TableAxis`).
 
     `variables` restricts the search to these equation names (e.g. to leave out
     ``(unless refractory)`` equations, whose right-hand side Brian2 multiplies by
@@ -447,11 +694,10 @@ def find_gates(model: Model, variables=None) -> tuple[Gate, ...]:
         if x in rate.free_symbols or rate == 0:
             continue
         source = rhs.xreplace({x: sympy.S.Zero})
-        deps = walker.deps(rate) | walker.deps(source)
-        if len(deps) != 1:
-            continue
-        kind, axis = next(iter(deps))
-        if kind != AXIS or axis == equation.name:
+        # a constant rate ((m_inf(v) - m)/tau) takes its axis from the source
+        axis = walker.table_axis(rate if walker.deps(rate) else source)
+        if axis is None or axis.variable == equation.name or (
+                walker.deps(source) and walker.table_axis(source) != axis):
             continue
         gates.append(Gate(equation.name, axis, -source / rate, sympy.exp(rate * DT_SYMBOL)))
     return tuple(gates)
@@ -463,7 +709,7 @@ def gate_candidates(gates: tuple[Gate, ...]) -> list[Candidate]:
     for gate in gates:
         for expression, role, suffix in ((gate.steady_state, STEADY_STATE, "inf"),
                                          (gate.step_factor, STEP_FACTOR, "factor")):
-            candidates.append(Candidate(expression, gate.axis, (f"{gate.variable} ({role})",),
+            candidates.append(Candidate(expression, (gate.axis,), (f"{gate.variable} ({role})",),
                                         estimate_cost(expression),
                                         label=f"{gate.variable}_{suffix}", role=role,
                                         gate=gate.variable))
@@ -485,18 +731,21 @@ def without_cheap_axes(found: Analysis, min_cost: int = DEFAULT_MIN_COST) -> Ana
     The tables of one axis share the computation of the index (`INDEX_COST`);
     each then costs `LOOKUP_COST`. An axis whose candidates together save less
     than `min_cost` operations beyond that keeps its expressions exact: a lone
-    ``exp`` is as fast as its table.
+    ``exp`` is as fast as its table. The 2-D tables of a pair of axes (``'v,
+    Ca'``) share two indices and each lookup costs twice as much (see the cost
+    constants).
     """
     per_axis: dict[str, list[Candidate]] = {}
     for candidate in found.tabulatable:
         per_axis.setdefault(candidate.axis, []).append(candidate)
     cheap = {axis for axis, candidates in per_axis.items()
-             if sum(c.cost - LOOKUP_COST for c in candidates) - INDEX_COST < min_cost}
+             if sum(c.cost - LOOKUP_COST * len(c.axes) for c in candidates)
+             - INDEX_COST * len(candidates[0].axes) < min_cost}
     candidates = tuple(
         dataclasses.replace(c, reason=(
             f"too cheap for a table of its own: about {c.cost} operations, and the only "
             f"table over '{c.axis}'; a lookup with its index costs about "
-            f"{LOOKUP_COST + INDEX_COST}"))
+            f"{(LOOKUP_COST + INDEX_COST) * len(c.axes)}"))
         if c.tabulatable and c.axis in cheap else c
         for c in found.candidates)
     return Analysis(candidates, found.sites)

@@ -22,6 +22,7 @@ import sys
 import sympy
 from brian2 import BrianObject, Network, NeuronGroup
 from brian2.core.namespace import get_local_namespace
+from brian2.parsing.sympytools import sympy_to_str
 
 from . import analysis
 from .frontends import FrontEnd, front_end_for
@@ -31,6 +32,7 @@ from .messages import AutolutError, logger
 from .options import Options, OptionsError
 from .plan import Plan, make_report, name_tables, plan_object, refreshed
 from .report import Report
+from .tabulate2d import bounds
 
 __all__ = ["report", "optimize", "restore", "optimized"]
 
@@ -57,17 +59,19 @@ def _plan_for(obj, options: Options, namespace) -> Plan:
 
 
 def build_table_functions(plan: Plan, owner: str) -> dict[str, LUTFunction]:
-    """One `TableBank` per axis and grid, one `LUTFunction` per table, by table name
-    (in the order of the plan's tables, as the report lists them)."""
+    """One `TableBank` per axis (or pair of axes) and grid, one `LUTFunction` per
+    table, by table name (in the order of the plan's tables, as the report lists
+    them)."""
     functions = {}
     for (axis, _), indices in plan.banks().items():
         bank = TableBank([plan.entries[index].table for index in indices],
-                         name=f"{owner}_{axis}_tables*")
+                         name=f"{owner}_{analysis.axis_identifier(axis)}_tables*")
         for position, index in enumerate(indices):
             entry = plan.entries[index]
+            names = tuple(table_axis.name for table_axis in entry.candidate.axes)
             functions[entry.name] = LUTFunction(
-                bank, position, axis, plan.model.units[axis], entry.unit,
-                plan.options.out_of_range, entry.exact,
+                bank, position, names, tuple(plan.model.units[name] for name in names),
+                entry.unit, plan.options.out_of_range, entry.exact,
                 description=f"{entry.name} (from {', '.join(entry.candidate.origins)} of "
                             f"group '{owner}')",
                 name=f"{owner}_{entry.name}*", element=plan.model.model.element)
@@ -77,8 +81,7 @@ def build_table_functions(plan: Plan, owner: str) -> dict[str, LUTFunction]:
 def install(obj, front_end: FrontEnd, plan: Plan, functions: dict[str, LUTFunction]
             ) -> Optimization:
     """Rewrite `obj` in place to call the table functions, with its run-time guards."""
-    calls = {index: sympy.Function(entry.name)(*(sympy.Symbol(argument, real=True)
-                                                 for argument in functions[entry.name].arguments))
+    calls = {index: _call(entry, functions[entry.name])
              for index, entry in enumerate(plan.entries) if entry.tabulated}
     new_expressions = analysis.rewrite_model(plan.model.model, plan.found, calls)
     broken = front_end.check_units(obj, plan.model, new_expressions, functions)
@@ -94,28 +97,35 @@ def install(obj, front_end: FrontEnd, plan: Plan, functions: dict[str, LUTFuncti
                         for name in guarded})
     if plan.options.out_of_range in ("clamp", "exact"):
         guard.counters = count_out_of_range(obj, plan, functions)
-    gates = tuple((variable, _call(inf.name, functions), _call(factor.name, functions))
+    gates = tuple((variable, sympy_to_str(_call(inf, functions[inf.name])),
+                   sympy_to_str(_call(factor, functions[factor.name])))
                   for variable, (inf, factor) in plan.gates().items())
     saved = front_end.install(obj, new_expressions, functions, guard, gates)
     return Optimization(front_end, saved, guard, plan, make_report(plan), functions,
                         plan.options)
 
 
-def _call(name: str, functions: dict[str, LUTFunction]) -> str:
-    """The call of table function `name` in Brian2 code (``lut_m_inf(v)``)."""
-    return f"{name}({', '.join(functions[name].arguments)})"
+def _call(entry, function: LUTFunction) -> sympy.Expr:
+    """The call of `entry`'s table function (``lut_m_inf(v - VT)``; with the index
+    ``i`` under ``out_of_range='error'``)."""
+    index = (sympy.Symbol("i", integer=True),) if function.policy == "error" else ()
+    return sympy.Function(entry.name)(*entry.candidate.arguments, *index)
 
 
 def count_out_of_range(obj, plan: Plan, functions) -> list[RangeCounter]:
     """One `RangeCounter` per axis with tables (``out_of_range='clamp'``, every step;
-    ``'exact'``, every `FALLBACK_SAMPLING` steps)."""
+    ``'exact'``, every `FALLBACK_SAMPLING` steps). A 2-D table counts on both of
+    its axes: each axis' counter lists it."""
     policy, by_axis = plan.options.out_of_range, {}
     for entry in plan.tables:
-        by_axis.setdefault(entry.axis, []).append(entry)
-    return [RangeCounter(obj, axis, entries[0].table.low, entries[0].table.high,
-                         plan.model.units[axis], tuple(entry.name for entry in entries), policy,
-                         FALLBACK_SAMPLING if policy == "exact" else 1, plan.model.model.element)
-            for axis, entries in by_axis.items()]
+        lows, highs = bounds(entry.table)
+        for table_axis, low, high in zip(entry.candidate.axes, lows, highs):
+            by_axis.setdefault(table_axis.name, (low, high, table_axis.argument, []))[3].append(
+                entry.name)
+    return [RangeCounter(obj, axis, low, high, plan.model.units[axis], tuple(names), policy,
+                         FALLBACK_SAMPLING if policy == "exact" else 1, plan.model.model.element,
+                         sympy_to_str(argument))
+            for axis, (low, high, argument, names) in by_axis.items()]
 
 
 def _refresh(obj, changed) -> None:

@@ -24,8 +24,9 @@ import numpy as np
 from brian2 import BrianObject
 from brian2.devices.device import RuntimeDevice, get_device
 from brian2.groups.group import CodeRunner
-from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
+from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions, get_unit
 
+from .analysis import axis_identifier
 from .lutfunction import OutOfRangeError
 from .messages import AutolutError, logger
 from .options import display_unit
@@ -228,13 +229,15 @@ class RangeCounter:
     """
 
     def __init__(self, group, axis: str, low: float, high: float, unit, tables: tuple[str, ...],
-                 policy: str = "clamp", every: int = 1, element: str = "neuron"):
+                 policy: str = "clamp", every: int = 1, element: str = "neuron",
+                 argument: str | None = None):
         self.group, self.axis, self.tables, self.unit = group, axis, tables, unit
         self.policy, self.every, self.element = policy, every, element
         self.low, self.high = low * unit, high * unit
-        self.names = tuple(f"_autolut_{axis}_{what}" for what in ("outside", "lowest", "highest"))
+        self.names = tuple(f"_autolut_{axis_identifier(axis)}_{what}"
+                           for what in ("outside", "lowest", "highest"))
         outside, lowest, highest = self.names
-        dimensions = group.variables[axis].dim
+        dimensions = get_dimensions(unit)
         for name, value, dtype in ((outside, 0, np.int32), (lowest, low, np.float64),
                                    (highest, high, np.float64)):
             if name in group.variables:
@@ -244,14 +247,14 @@ class RangeCounter:
                                       dimensions=DIMENSIONLESS if dtype is np.int32
                                       else dimensions,
                                       values=np.full(group._N, value, dtype=dtype))
-        v, low_code, high_code = axis, repr(self.low), repr(self.high)
+        v, low_code, high_code = f"({argument or axis})", repr(self.low), repr(self.high)
         self.runner = _GeneratedOnceRunner(
             group, "stateupdate",
             code=f"{outside} += int(not ({v} >= {low_code} and {v} <= {high_code}))\n"
                  f"{lowest} += int({v} < {lowest})*({v} - {lowest})\n"
                  f"{highest} += int({v} > {highest})*({v} - {highest})",
             dt=every * group.clock.dt if every > 1 else None,
-            when="before_groups", name=f"{group.name}_autolut_{axis}_range*")
+            when="before_groups", name=f"{group.name}_autolut_{axis_identifier(axis)}_range*")
         group.contained_objects.append(self.runner)
         self.runner.invalidates_magic_network = False  # as the TableGuard
         self.reported = 0

@@ -1,11 +1,15 @@
 """Brian2 `Function` objects for tables: one `TableBank` per axis, one `LUTFunction` per curve.
 
-All tables of one axis share one grid (see `autolut.api.plan_tables`), and a
+All tables of one axis share one grid (see `autolut.plan`), and a
 `TableBank` stores them *interleaved*: row ``i`` of its array holds value and
 slope of every curve at grid point ``i``, so the lookups of one neuron's
 ``v`` touch one row (one or two cache lines) and the compiler computes the
 index once for all of them. benchmarks/table_layout.py measured this layout
 10–15% faster than one array per table on the gate update of an HH model.
+The 2-D tables of one pair of axes (`autolut.tabulate2d`) share a bank the
+same way: the values of every curve at one grid point side by side
+(`autolut.tabulate2d.layout_2d`; no slopes), and a `LUTFunction` of such a
+table takes both axes as arguments.
 
 Like `brian2.TimedArray`, both classes are `Function` objects that are also
 `Nameable` (their unique names become C names and array keys). Their
@@ -27,6 +31,7 @@ from brian2.core.names import Nameable
 
 from .options import display_unit
 from .tabulate import Table, layout
+from .tabulate2d import Table2D, bounds, layout_2d
 from .targets import cpp_target, cython_target, numpy_target
 
 __all__ = ["TableBank", "LUTFunction", "Exact", "OutOfRangeError", "TARGETS"]
@@ -40,17 +45,18 @@ def _only_in_generated_code(*args):
 
 
 class TableBank(Function, Nameable):
-    """The tables of one axis, on one grid, interleaved in one array.
+    """The tables of one axis (or of one pair of axes), on one grid, interleaved in
+    one array.
 
     Parameters
     ----------
     tables
-        Tables on the same grid (same ``low``, ``high``, ``points`` and ``intervals``).
+        Tables on the same grid (same ``grid``): all `Table`, or all `Table2D`.
     name
         Unique name (a trailing ``*`` picks the next free one).
     """
 
-    def __init__(self, tables: list[Table], name: str = "autolut_bank*"):
+    def __init__(self, tables: list[Table | Table2D], name: str = "autolut_bank*"):
         Nameable.__init__(self, name=name)
         self._versions: dict[str, np.ndarray] = {}
         self.set_tables(tables)
@@ -64,31 +70,38 @@ class TableBank(Function, Nameable):
             "cpp", code=lambda owner: "", name=self.name,
             namespace=lambda owner: dict(self._versions))
 
-    def set_tables(self, tables: list[Table]) -> None:
+    def set_tables(self, tables: list[Table | Table2D]) -> None:
         """Use `tables` from the next run on (a new array version with its own key)."""
         first = tables[0]
-        if any((t.low, t.high, t.points, t.intervals)
-               != (first.low, first.high, first.points, first.intervals) for t in tables):
+        if any(type(t) is not type(first) or t.grid != first.grid for t in tables):
             raise ValueError("the tables of a bank must share one grid")
         self.tables = list(tables)
-        self.array = layout([table.values for table in tables], first.intervals)
+        self.array = (layout_2d([table.values for table in tables]) if self.dimensions == 2
+                      else layout([table.values for table in tables], first.intervals))
         self.key = f"{self.name}_v{len(self._versions)}_values"
         self._versions[self.key] = self.array
 
     @property
+    def dimensions(self) -> int:
+        """The number of axes of the tables: 1, or 2."""
+        return 2 if isinstance(self.tables[0], Table2D) else 1
+
+    @property
     def stride(self) -> int:
-        """Doubles per grid point: value and slope of every curve."""
-        return 2 * len(self.tables)
+        """Doubles per grid point: value and slope of every curve (the value only, for
+        2-D tables)."""
+        return (3 - self.dimensions) * len(self.tables)
 
 
 @dataclasses.dataclass(frozen=True)
 class Exact:
     """The exact expression a table replaces, for lookups outside its range:
-    `evaluate` maps axis values (SI) to values (numpy target), `c_code` is a C
-    expression of ``x`` (cython and cpp_standalone; None without C form, and then
+    `evaluate` maps axis values (SI; one array per axis) to values (numpy
+    target), `c_code` is a C expression of ``x`` (and ``y``, the second axis of
+    a 2-D table) (cython and cpp_standalone; None without C form, and then
     `no_c_form` says why)."""
 
-    evaluate: Callable[[np.ndarray], np.ndarray]
+    evaluate: Callable[..., np.ndarray]
     c_code: str | None
     no_c_form: str = ""
 
@@ -98,18 +111,20 @@ class OutOfRangeError(RuntimeError):
 
 
 class LUTFunction(Function, Nameable):
-    """Curve `index` of a `TableBank`, callable from Brian2 code as ``name(x)``.
+    """Curve `index` of a `TableBank`, callable from Brian2 code as ``name(x)``, or
+    ``name(x, y)`` for a 2-D table.
 
     Parameters
     ----------
     bank, index
         The bank holding the table, and the curve's position in it.
-    axis, arg_unit, return_unit
-        The axis variable's name and unit, and the unit of the function values.
+    axes, arg_units, return_unit
+        The axes' names and units (one each, or two for a 2-D table; a single
+        name and unit may be given as such), and the unit of the function values.
     policy
         What a lookup outside the range does: ``'clamp'`` (end value),
         ``'exact'`` (evaluates `exact`) or ``'error'`` (ends the run; the
-        function then takes the neuron index as a second argument,
+        function then takes the neuron index as a last argument,
         ``name(x, i)``).
     exact
         The exact expression, for ``'exact'``; replaced when tables are rebuilt.
@@ -122,18 +137,22 @@ class LUTFunction(Function, Nameable):
         What the index ``i`` counts, for messages (``'neuron'``, ``'compartment'``).
     """
 
-    def __init__(self, bank: TableBank, index: int, axis: str, arg_unit, return_unit,
-                 policy: str, exact: Exact, description: str, name: str = "autolut*",
-                 element: str = "neuron"):
+    def __init__(self, bank: TableBank, index: int, axes: str | tuple[str, ...], arg_units,
+                 return_unit, policy: str, exact: Exact, description: str,
+                 name: str = "autolut*", element: str = "neuron"):
         Nameable.__init__(self, name=name)
-        self.bank, self.index, self.axis = bank, index, axis
+        self.bank, self.index = bank, index
+        self.axes = (axes,) if isinstance(axes, str) else tuple(axes)
         self.policy, self.exact, self.description = policy, exact, description
         self.element = element
-        self._arg_unit, self._return_unit = arg_unit, return_unit
+        self._arg_units = tuple(arg_units) if isinstance(arg_units, (tuple, list)) \
+            else (arg_units,)
+        self._return_unit = return_unit
         with_neuron = policy == "error"
         Function.__init__(self, pyfunc=self._call_with_units,
-                          arg_units=[arg_unit] + [1] * with_neuron, return_unit=return_unit,
-                          arg_types=["float"] + ["integer"] * with_neuron,
+                          arg_units=list(self._arg_units) + [1] * with_neuron,
+                          return_unit=return_unit,
+                          arg_types=["float"] * len(self.axes) + ["integer"] * with_neuron,
                           return_type="float", stateless=True)
         for target, module in TARGETS.items():
             implementation = module.implementation(self)
@@ -156,39 +175,53 @@ class LUTFunction(Function, Nameable):
         return code_of_current_table
 
     @property
-    def table(self) -> Table:
+    def table(self) -> Table | Table2D:
         return self.bank.tables[self.index]
 
     @property
     def offset(self) -> int:
-        """Position of this curve's value within a row of the bank."""
-        return 2 * self.index
+        """Position of this curve's value within a row of the bank (value and slope of
+        every curve; values only in a bank of 2-D tables)."""
+        return 2 * self.index if self.bank.dimensions == 1 else self.index
 
     @property
-    def arguments(self) -> tuple[str, ...]:
-        """The names the function is called with in Brian2 code."""
-        return (self.axis, "i") if self.policy == "error" else (self.axis,)
+    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The lowest and the highest value of each axis (SI)."""
+        return bounds(self.table)
 
     @property
-    def display_unit(self) -> tuple[float, str]:
-        """Scale and name of the unit in which messages show axis values (mV for volts)."""
-        return display_unit(self._arg_unit, max(abs(self.table.low), abs(self.table.high)))
+    def display_units(self) -> tuple[tuple[float, str], ...]:
+        """Scale and name of the unit in which messages show the values of each axis
+        (mV for volts)."""
+        return tuple(display_unit(unit, max(abs(low), abs(high)))
+                     for unit, low, high in zip(self._arg_units, *self.bounds))
 
-    def out_of_range_error_text(self, value: str, neuron: str) -> str:
-        """The message of a lookup outside the range (value and neuron as given)."""
-        scale, unit = self.display_unit
-        return (f"autolut: table {self.description} was looked up at "
-                f"{self.axis} = {value} for {self.element} {neuron}, outside its range "
-                f"[{self.table.low / scale:g}, {self.table.high / scale:g}] {unit} "
-                f"(out_of_range='error'). Widen the range with ranges={{'{self.axis}': "
-                f"(low, high)}}, or use out_of_range='exact'.")
+    def out_of_range_error_text(self, values: tuple[str, ...], neuron: str) -> str:
+        """The message of a lookup outside the range (values, one per axis, and neuron
+        as given)."""
+        at = ", ".join(f"{axis} = {value}" for axis, value in zip(self.axes, values))
+        ranges = " x ".join(f"[{low / scale:g}, {high / scale:g}] {unit}".rstrip()
+                            for (scale, unit), low, high in zip(self.display_units,
+                                                                *self.bounds))
+        widen = ", ".join(f"'{axis}': (low, high)" for axis in self.axes)
+        return (f"autolut: table {self.description} was looked up at {at} for "
+                f"{self.element} {neuron}, outside its range {ranges} "
+                f"(out_of_range='error'). Widen the range with ranges={{{widen}}}, or use "
+                f"out_of_range='exact'.")
 
-    def out_of_range_error(self, value: float, neuron: int) -> OutOfRangeError:
-        scale, unit = self.display_unit
-        return OutOfRangeError(self.out_of_range_error_text(f"{value / scale:.6g} {unit}",
-                                                            str(int(neuron))))
+    def out_of_range_error(self, values: tuple[float, ...], neuron: int) -> OutOfRangeError:
+        """The error of a lookup at `values` (SI, one per axis) for `neuron`."""
+        return OutOfRangeError(self.out_of_range_error_text(
+            tuple(f"{value / scale:.6g} {unit}".rstrip()
+                  for value, (scale, unit) in zip(values, self.display_units)),
+            str(int(neuron))))
 
-    def _call_with_units(self, x, neuron=0):
+    def _call_with_units(self, *args):
+        """The lookup at the axis values `args` (and, under ``'error'``, the neuron
+        index, 0 if not given)."""
+        axes, neuron = args[:len(self.axes)], args[len(self.axes):]
+        if self.policy == "error" and not neuron:
+            neuron = (0,)
         values = numpy_target.implementation(self)["code"](None)(
-            *((np.asarray(x),) + ((neuron,) if self.policy == "error" else ())))
+            *(np.asarray(arg) for arg in axes), *neuron)
         return Quantity(values, dim=getattr(self._return_unit, "dim", None))

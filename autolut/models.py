@@ -6,7 +6,9 @@ fast firing), so one population covers every regime. The multicompartment
 builders (`hh_axon`, `destexhe_1998`) return a ``SpatialNeuron`` as Brian2's
 examples build it, and come with the examples' stimulation protocols.
 Constants live in each group's explicit ``namespace`` so that groups can be
-built and run from anywhere. The equations
+built and run from anywhere; with a ``VT_spread``, `traub_miles` and
+`pospischil_rs` make their threshold shift ``VT`` a per-neuron parameter
+(``VT : volt (constant)``, values from `spread_values`). The equations
 are written as their sources write them (raw ``exp(x) - 1`` denominators,
 ``exprel``, unitless ``vu = v/mV``...): autolut must handle every spelling.
 
@@ -18,6 +20,7 @@ Examples
 ['h', 'm', 'n', 'v']
 """
 
+import numpy as np
 from brian2 import (Cylinder, Equations, Mohm, NeuronGroup, SpatialNeuron, amp, cm,
                     coulomb, kelvin, mmolar, mole, ms, msiemens, mV, nA, nM, nS, ohm, pA,
                     pF, psiemens, second, siemens, ufarad, uA, um, umetre)
@@ -30,7 +33,9 @@ __all__ = ["traub_miles", "wang_buzsaki", "hh_temperature", "rothman_manis", "ad
            "HH_1952", "HH_1952_NAMESPACE", "MAINEN_SEJNOWSKI", "MAINEN_SEJNOWSKI_NAMESPACE",
            "MAINEN_SEJNOWSKI_RANGES", "hh_axon", "stimulate_axon", "HH_AXON",
            "HH_AXON_NAMESPACE", "destexhe_1998", "stimulate_destexhe", "DESTEXHE_1998",
-           "DESTEXHE_1998_NAMESPACE"]
+           "DESTEXHE_1998_NAMESPACE", "VT_PARAMETER", "spread_values", "pospischil_rs",
+           "POSPISCHIL_RS", "POSPISCHIL_RS_NAMESPACE", "bk_neuron", "BK_NEURON",
+           "BK_NEURON_NAMESPACE", "BK_NEURON_RANGES"]
 
 
 # -- Traub & Miles (1991), as in the COBA-HH benchmark of Brette et al. (2007): exprel rates.
@@ -50,16 +55,53 @@ I : amp
 """)
 
 
+#: The line that makes the threshold shift ``VT`` a per-neuron parameter (``VT_spread``)
+VT_PARAMETER = Equations("VT : volt (constant)")
+
+
+def spread_values(N: int, centre, width, seed: int = 2008):
+    """`N` values spread evenly over `width` around `centre`: the midpoints of `N`
+    equal parts of ``[centre - width/2, centre + width/2]`` (`centre` itself for
+    ``N = 1``), in an order shuffled by ``numpy.random.default_rng(seed)``. The
+    same values on every target and in every run, and uncorrelated with the neuron
+    index (that is, with the drive of the populations here).
+
+    >>> spread_values(4, -63 * mV, 4 * mV)
+    array([-62.5, -64.5, -63.5, -61.5]) * mvolt
+    """
+    fractions = (np.arange(N) + 0.5) / N - 0.5
+    return centre + width * np.random.default_rng(seed).permutation(fractions)
+
+
+def _with_VT(equations, namespace: dict, VT_spread):
+    """The equations and namespace of a population whose ``VT`` is a per-neuron
+    parameter if `VT_spread` is given (else as they are)."""
+    if VT_spread is None:
+        return equations, namespace
+    return equations + VT_PARAMETER, {k: v for k, v in namespace.items() if k != "VT"}
+
+
 def traub_miles(N: int, method: str = "exponential_euler", I_max=1.5 * nA, name=None,
-                equations=TRAUB_MILES):
-    """A Traub–Miles population whose drive rises from 0 to `I_max` with the index."""
+                equations=TRAUB_MILES, VT_spread=None, seed: int = 2008):
+    """A Traub–Miles population whose drive rises from 0 to `I_max` with the index
+    (neuron 0 is silent, the others fire, up to ~170 Hz).
+
+    Equations and constants of the COBA-HH benchmark (Brette et al. 2007, J Comput
+    Neurosci 23:349; Traub & Miles 1991), without synapses. With a `VT_spread`,
+    ``VT`` is a per-neuron parameter (``VT : volt (constant)``, `VT_PARAMETER`)
+    whose values are spread evenly over `VT_spread` around -63 mV
+    (`spread_values` with `seed`): the same rates, no longer functions of ``v``
+    alone.
+    """
+    equations, namespace = _with_VT(equations, dict(TRAUB_MILES_NAMESPACE, I_max=I_max),
+                                    VT_spread)
     group = NeuronGroup(N, equations, threshold="v > -20*mV", refractory=3 * ms,
-                        method=method, namespace=dict(TRAUB_MILES_NAMESPACE, I_max=I_max),
-                        name=name or "traub_miles*")
+                        method=method, namespace=namespace, name=name or "traub_miles*")
     group.v = -65 * mV
+    if VT_spread is not None:
+        group.VT = spread_values(N, TRAUB_MILES_NAMESPACE["VT"], VT_spread, seed)
     group.I = "I_max * i / (N - 1)"
     return group
-
 
 
 # -- Wang & Buzsaki (1996) interneuron: rates written with raw exp(...) - 1 denominators,
@@ -302,6 +344,117 @@ def mainen_sejnowski(N, rho=75, I_min=0.05 * nA, I_max=0.3 * nA, name=None):
     group.vs, group.vd, group.Ca = -70 * mV, -70 * mV, 100e-6 * mmolar
     group.hs, group.hd, group.hc = 1, 1, 1
     group.I = "I_min + (I_max - I_min) * i / (N - 1)"
+    return group
+
+
+# -- Pospischil, Toledo-Rodriguez, Monier, Piwkowska, Bal, Frégnac, Markram & Destexhe (2008):
+#    their regular-spiking (RS) cortical neuron, one compartment with leak, INa and IKd in
+#    Traub's form shifted by VT, and the slow non-inactivating K current IM (spike-frequency
+#    adaptation), with the paper's RS parameters (ModelDB 123623's demo uses older ones).
+#    The rates as the paper writes them, named, with raw exp(x) - 1 denominators: alpha_m,
+#    beta_m and alpha_n are 0/0 at v = VT + 13 mV, VT + 40 mV and VT + 15 mV.
+POSPISCHIL_RS = Equations("""
+dv/dt = (gL*(EL - v) - INa - IKd - IM + I/area)/Cm : volt
+INa = gNa*m**3*h*(v - ENa) : amp/metre**2
+IKd = gKd*n**4*(v - EK) : amp/metre**2
+IM = gM*p*(v - EK) : amp/metre**2
+dm/dt = alpha_m*(1 - m) - beta_m*m : 1
+dh/dt = alpha_h*(1 - h) - beta_h*h : 1
+dn/dt = alpha_n*(1 - n) - beta_n*n : 1
+dp/dt = (p_inf - p)/tau_p : 1
+alpha_m = -0.32/mV*(v - VT - 13*mV)/(exp(-(v - VT - 13*mV)/(4*mV)) - 1)/ms : Hz
+beta_m = 0.28/mV*(v - VT - 40*mV)/(exp((v - VT - 40*mV)/(5*mV)) - 1)/ms : Hz
+alpha_h = 0.128*exp(-(v - VT - 17*mV)/(18*mV))/ms : Hz
+beta_h = 4/(1 + exp(-(v - VT - 40*mV)/(5*mV)))/ms : Hz
+alpha_n = -0.032/mV*(v - VT - 15*mV)/(exp(-(v - VT - 15*mV)/(5*mV)) - 1)/ms : Hz
+beta_n = 0.5*exp(-(v - VT - 10*mV)/(40*mV))/ms : Hz
+p_inf = 1/(1 + exp(-(v + 35*mV)/(10*mV))) : 1
+tau_p = tau_max/(3.3*exp((v + 35*mV)/(20*mV)) + exp(-(v + 35*mV)/(20*mV))) : second
+I : amp
+""")
+POSPISCHIL_RS_NAMESPACE = dict(
+    area=np.pi * (61.4 * umetre)**2, Cm=1 * ufarad / cm**2, gL=2.05e-5 * siemens / cm**2,
+    EL=-70.3 * mV, gNa=56 * msiemens / cm**2, ENa=50 * mV, gKd=6 * msiemens / cm**2,
+    EK=-90 * mV, gM=0.075 * msiemens / cm**2, tau_max=608 * ms, VT=-56.2 * mV)
+
+
+def pospischil_rs(N: int, method: str = "exponential_euler", I_max=0.75 * nA, VT_spread=None,
+                  seed: int = 2008, name=None):
+    """Pospischil et al. (2008)'s regular-spiking neuron ("Minimal Hodgkin–Huxley type
+    models for different classes of cortical and thalamic neurons", Biol Cybern
+    99:427), a population whose drive rises from 0 to `I_max` with the index (by
+    default 0.75 nA, the ModelDB demo's current: about the first tenth of the
+    neurons is silent, the last one adapts to ~130 Hz).
+
+    Soma of L = d = 61.4 um; starts at rest (-70 mV, IM closed). Without a
+    `VT_spread`, ``VT`` (-56.2 mV) is a namespace constant; with one (even
+    ``0*mV``), a per-neuron parameter (``VT : volt (constant)``, `VT_PARAMETER`)
+    whose values are spread evenly over `VT_spread` around -56.2 mV
+    (`spread_values` with `seed`).
+    """
+    equations, namespace = _with_VT(POSPISCHIL_RS, dict(POSPISCHIL_RS_NAMESPACE, I_max=I_max),
+                                    VT_spread)
+    group = NeuronGroup(N, equations, threshold="v > -20*mV", refractory=3 * ms,
+                        method=method, namespace=namespace, name=name or "pospischil_rs*")
+    group.v = -70 * mV
+    group.h = 1
+    if VT_spread is not None:
+        group.VT = spread_values(N, POSPISCHIL_RS_NAMESPACE["VT"], VT_spread, seed)
+    group.I = "I_max * i / (N - 1)"
+    return group
+
+
+# -- A Traub–Miles neuron (the spike currents and rates of `TRAUB_MILES`) with a
+#    high-voltage-activated Ca current (the r**2 gate of Traub et al. 2003's cal.mod,
+#    ECa fixed, a raw exp(x) - 1 denominator, 0/0 at -8.9 mV), a fast submembrane Ca pool
+#    and a big-conductance Ca- and voltage-gated K current (BK) of Moczydlowski & Latorre
+#    (1983, J Gen Physiol 82:511) with the constants of NEURON's cagk.mod (ModelDB): its
+#    rates are functions of v and Ca that do not factor into functions of one variable.
+BK_NEURON = Equations("""
+dv/dt = (gl*(El-v) - g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK) - ICa - IBK + I)/Cm : volt
+ICa = g_ca*r**2*(v - ECa) : amp
+dr/dt = alpha_r*(1 - r) - beta_r*r : 1
+alpha_r = 1.6/(1 + exp(-0.072/mV*(v - 5*mV)))/ms : Hz
+beta_r = 0.02/mV*(v + 8.9*mV)/(exp((v + 8.9*mV)/(5*mV)) - 1)/ms : Hz
+dCa/dt = -k_Ca*ICa - (Ca - Ca_rest)/tau_Ca : mmolar
+IBK = g_bk*o*(v - EK) : amp
+do/dt = alpha_o*(1 - o) - beta_o*o : 1
+alpha_o = abar*Ca/(Ca + k1*exp(-2*d1*F*v/(R*T))) : Hz
+beta_o = bbar/(1 + Ca/(k4*exp(-2*d4*F*v/(R*T)))) : Hz
+I : amp
+""") + Equations([TRAUB_MILES[gate] for gate in ("m", "n", "h")])
+_SHELL = 0.1 * umetre  # depth of the submembrane shell of the Ca pool
+BK_NEURON_NAMESPACE = dict(
+    TRAUB_MILES_NAMESPACE, g_ca=2 * msiemens * cm**-2 * _AREA, ECa=125 * mV,
+    k_Ca=1 / (2 * faraday_constant * _AREA * _SHELL), Ca_rest=50 * nM, tau_Ca=2 * ms,
+    g_bk=30 * msiemens * cm**-2 * _AREA, abar=0.48 / ms, bbar=0.28 / ms, k1=0.18 * mmolar,
+    k4=0.011 * mmolar, d1=0.84, d4=1.0, F=faraday_constant, R=gas_constant,
+    T=zero_celsius + 36 * kelvin)
+#: The Ca range of `bk_neuron` (at rest 50 nM; up to 25 uM at the spikes of its fastest
+#: neuron) with a margin: autolut's range of the Ca axis
+BK_NEURON_RANGES = {"Ca": (0 * mmolar, 0.04 * mmolar)}
+
+
+def bk_neuron(N: int, method: str = "exponential_euler", I_max=1.5 * nA, name=None):
+    """A spiking neuron with a Moczydlowski–Latorre BK current (`BK_NEURON`), a
+    population whose drive rises from 0 to `I_max` with the index (neuron 0 is
+    silent, the others fire, the last one at ~110 Hz).
+
+    Traub & Miles's Na and K currents (Traub & Miles 1991, as in Brette et al.
+    2007), Traub et al. (2003, J Neurophysiol 89:909)'s high-threshold Ca
+    current, a Ca pool ``dCa/dt = -k_Ca*ICa - (Ca - Ca_rest)/tau_Ca`` (a 0.1 um
+    shell, 2 ms), and the BK channel of Moczydlowski & Latorre (1983, J Gen
+    Physiol 82:511) with the rates and constants of NEURON's cagk.mod (ModelDB) at
+    36 °C. The BK current deepens the after-hyperpolarisation by ~1.5 mV and nearly
+    halves the firing rate of the fastest neurons. Everything is in the namespace
+    (no per-neuron parameter); autolut needs `BK_NEURON_RANGES` for the Ca axis.
+    """
+    group = NeuronGroup(N, BK_NEURON, threshold="v > -20*mV", refractory=3 * ms,
+                        method=method, namespace=dict(BK_NEURON_NAMESPACE, I_max=I_max),
+                        name=name or "bk_neuron*")
+    group.v = -65 * mV
+    group.Ca = BK_NEURON_NAMESPACE["Ca_rest"]
+    group.I = "I_max * i / (N - 1)"
     return group
 
 

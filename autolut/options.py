@@ -8,7 +8,9 @@ import numbers
 from collections.abc import Iterable, Mapping
 
 import numpy as np
+import sympy
 from brian2 import BrianPreference, Quantity, mV, prefs, volt
+from brian2.parsing.sympytools import str_to_sympy
 from brian2.units.fundamentalunits import get_dimensions, have_same_dimensions
 
 from .analysis import DEFAULT_MIN_COST
@@ -94,13 +96,16 @@ class Options:
     ranges
         ``{variable: (low, high)}`` with units, the range of every table axis.
         Voltage axes default to `DEFAULT_VOLTAGE_RANGE`; other axes have no
-        default, and their candidates are reported as not tabulated.
+        default, and their candidates are reported as not tabulated. An
+        expression of two axes with ranges (``v`` and ``Ca``) that does not
+        factor into functions of one becomes one 2-D table over both.
     tolerance
         Maximum interpolation error of every table, relative to the spread of
         the tabulated function over its range. The error is measured, not
         assumed.
     step
-        ``{variable: step}`` with units, to force the grid step of an axis.
+        ``{variable: step}`` with units, to force the grid step of an axis
+        (tables of one axis only: 2-D tables size both steps for the tolerance).
     exclude
         Names of equations (subexpressions or differential equations) to leave
         untouched.
@@ -109,7 +114,9 @@ class Options:
         default the group's namespace and the caller's variables, as ``run()``
         does.
     max_points
-        Largest table allowed (per table); larger ones are refused.
+        Largest table allowed (per table, in grid points: ``nx*ny`` for a 2-D
+        table); larger ones are refused (the parts of a refused 2-D table that
+        vary with one axis get tables of their own).
     min_cost
         Expressions cheaper than this (rough operation count) stay exact.
     out_of_range
@@ -233,6 +240,44 @@ class Options:
             return AxisRange(name, unit, low, high, None, "default", "", step)
         return AxisRange(name, unit, None, None, operating, "none", names, step)
 
+    def bind_shifted_axis(self, name: str, argument, base: AxisRange,
+                          span: tuple[float, float] | None) -> AxisRange:
+        """The range of the shifted axis `name` (``'v - VT'``): `base` (the range of its
+        variable) shifted by `span`, the lowest and highest value the shift
+        (``-VT``) takes over the group; or the range given for it in ``ranges``
+        (under any spelling of `argument`, the sympy expression ``v - VT``).
+
+        Where the shift's values cannot be read (`span` None: cpp_standalone
+        before the run), the range is `base` itself; lookups beyond it follow
+        the ``out_of_range`` policy.
+        """
+        given = self._given_range(self._spelling_of(argument, name), base.unit)
+        if given is not None:
+            return AxisRange(name, base.unit, *given, None, "given", "", base.step)
+        if base.low is None:
+            return dataclasses.replace(base, name=name, source="none")
+        if span is None:
+            return dataclasses.replace(base, name=name, source="unread shift")
+        operating = (None if base.operating is None else
+                     (base.operating[0] + span[0], base.operating[1] + span[1]))
+        shift = sympy.sstr(argument - sympy.Symbol(base.name, real=True))
+        return AxisRange(name, base.unit, base.low + span[0], base.high + span[1], operating,
+                         "shifted", f"{base.name} in [{base.show(base.low)}, "
+                                    f"{base.show(base.high)}] plus {shift} in "
+                                    f"[{base.show(span[0])}, {base.show(span[1])}]", base.step)
+
+    def _spelling_of(self, argument, name: str) -> str:
+        """The key of `ranges` that spells the shifted axis `argument` (``'v-VT'`` for
+        ``v - VT``), or `name` when none does."""
+        for key in self.ranges:
+            if not key.isidentifier():
+                try:
+                    if sympy.simplify(str_to_sympy(key) - argument) == 0:
+                        return key
+                except (SyntaxError, TypeError, ValueError):
+                    continue
+        return name
+
     def _given_range(self, name: str, unit) -> tuple[float, float] | None:
         """The range given for axis `name` in SI floats, or None when none was given.
 
@@ -302,12 +347,17 @@ class AxisRange:
         text += {"given": " (given)",
                  "model": f" (the model's values {self.names} with a margin of "
                           f"{float(VOLTAGE_MARGIN) / scale:g} {unit})",
-                 "default": " (default: the model names no potential)"}[self.source]
+                 "default": " (default: the model names no potential)",
+                 "shifted": f" (a shifted axis: {self.names})",
+                 "unread shift": f" (a shifted axis; the shift's values cannot be read before "
+                                 f"the run, so its variable's range: give ranges={{'{self.name}'"
+                                 f": (low, high)}} for the values it takes)"}[self.source]
         if self.operating is not None:
             low, high = (max(self.operating[0], self.low), min(self.operating[1], self.high))
             if low <= high:
                 text += (f"; the neuron lives in [{low / scale:.6g}, {high / scale:.6g}] {unit}"
-                         + (f" ({self.names})" if self.source != "model" else ""))
+                         + (f" ({self.names})" if self.source not in ("model", "shifted")
+                            else ""))
         return text
 
 

@@ -27,8 +27,10 @@ from .views import TableView, tables
 
 __all__ = ["plot_table", "plot_tables"]
 
-#: Points at which the curves and the error are drawn.
+#: Points at which the curves and the error are drawn (per axis of a 2-D table:
+#: `SAMPLES_2D`).
 SAMPLES = 4001
+SAMPLES_2D = 201
 
 
 def _pyplot():
@@ -55,10 +57,13 @@ def plot_table(table: TableView, axes=None):
     (Axes, Axes)
         The curves' Axes and the error's Axes. The error is drawn relative to
         the table's error scale (what the tolerance bounds), on a log scale,
-        with the tolerance as a dashed line.
+        with the tolerance as a dashed line. A 2-D table is drawn as two maps
+        over its axes: the exact function, and the error's base-10 logarithm.
     """
     if axes is None:
         _, axes = _pyplot().subplots(2, 1, sharex=True, figsize=(6, 5))
+    if table.dimensions == 2:
+        return _plot_table_2d(table, axes)
     curve_ax, error_ax = axes
     grid = np.asarray(table.grid)
     x = np.linspace(grid[0], grid[-1], SAMPLES)
@@ -80,6 +85,36 @@ def plot_table(table: TableView, axes=None):
     error_ax.set(xlabel=f"{table.variable} ({x_unit})" if x_unit else table.variable,
                  ylabel="error / scale")
     error_ax.legend(loc="best", fontsize="small")
+    return curve_ax, error_ax
+
+
+def _plot_table_2d(table: TableView, axes):
+    """`plot_table` of a 2-D table: maps of the exact function and of the error."""
+    curve_ax, error_ax = axes
+    samples, scales, labels = [], [], []
+    for grid, name in zip(table.grid, table.variable.split(", ")):
+        scale, unit = display_unit(get_unit(get_dimensions(grid)),
+                                   max(abs(float(grid[0])), abs(float(grid[-1]))))
+        grid = np.asarray(grid)
+        samples.append(np.linspace(grid[0], grid[-1], SAMPLES_2D))
+        scales.append(scale)
+        labels.append(f"{name} ({unit})" if unit else name)
+    x, y = samples[0][:, None], samples[1][None, :]
+    exact = np.asarray(table.exact(x, y))
+    z_scale, z_unit = display_unit(get_unit(get_dimensions(table.values)),
+                                   float(np.max(np.abs(exact[np.isfinite(exact)]), initial=0)))
+    shown = (samples[0] / scales[0], samples[1] / scales[1])
+    mesh = curve_ax.pcolormesh(*shown, (exact / z_scale).T, shading="auto")
+    curve_ax.figure.colorbar(mesh, ax=curve_ax, label=z_unit or None)
+    curve_ax.set(ylabel=labels[1], title=f"{table.name}: {', '.join(table.origins)} "
+                                         f"({' x '.join(map(str, table.values.shape))} points)")
+    error = np.abs(np.asarray(table.lookup(x, y)) - exact) / np.asarray(table.error_scale(x, y))
+    with np.errstate(divide="ignore"):
+        mesh = error_ax.pcolormesh(*shown, np.log10(np.where(error > 0, error, np.nan)).T,
+                                   shading="auto", vmax=np.log10(table.tolerance))
+    error_ax.figure.colorbar(mesh, ax=error_ax, label="log10(error / scale)")
+    error_ax.set(xlabel=labels[0], ylabel=labels[1],
+                 title=f"tolerance {table.tolerance:g} (the colour scale's top)")
     return curve_ax, error_ax
 
 

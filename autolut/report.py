@@ -25,6 +25,11 @@ class Row:
     at the axis value ``worst``, where the function is ``worst_value``.
     ``segments`` is 1 for a uniform grid; a piecewise-uniform grid has that many
     equal segments, each with its own step, and ``step`` is the smallest of them.
+
+    A 2-D table (``variable`` names both axes, ``'v, Ca'``) has ``low``,
+    ``high``, ``step`` and ``worst`` as pairs of quantities, one per axis, and
+    ``shape`` ``(nx, ny)``; ``points`` is ``nx*ny``. ``shape`` is ``(points,)``
+    for a table of one axis, and empty without a table.
     """
 
     name: str
@@ -44,24 +49,34 @@ class Row:
     segments: int = 1
     worst: Quantity | None = None
     worst_value: Quantity | None = None
+    shape: tuple[int, ...] = ()
 
     @property
     def saved_operations(self) -> int:
-        """Estimated operations saved per evaluation (0 when not tabulated)."""
-        return max(self.cost - LOOKUP_COST, 0) if self.tabulated else 0
+        """Estimated operations saved per evaluation (0 when not tabulated); a lookup
+        costs `LOOKUP_COST` per axis."""
+        return max(self.cost - LOOKUP_COST * len(self.shape), 0) if self.tabulated else 0
 
     def to_dict(self) -> dict:
+        """Plain data: quantities as SI floats with their unit's name under
+        ``<field>_unit`` (lists of both for the pairs of a 2-D table)."""
         plain = {}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if isinstance(value, Quantity):
+            if isinstance(value, tuple) and value and isinstance(value[0], Quantity):
+                plain[field.name] = [float(part) for part in value]
+                plain[field.name + "_unit"] = [_unit_name(part) for part in value]
+            elif isinstance(value, Quantity):
                 plain[field.name] = float(value)           # SI
-                plain[field.name + "_unit"] = str(value.get_best_unit()) \
-                    if hasattr(value, "get_best_unit") else ""
+                plain[field.name + "_unit"] = _unit_name(value)
             else:
-                plain[field.name] = value
+                plain[field.name] = list(value) if isinstance(value, tuple) else value
         plain["saved_operations"] = self.saved_operations
         return plain
+
+
+def _unit_name(quantity: Quantity) -> str:
+    return str(quantity.get_best_unit()) if hasattr(quantity, "get_best_unit") else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +119,15 @@ class Report:
         """One tuple of texts per candidate, in the columns of `_HEADER`."""
         rows = []
         for row in self.candidates:
-            if row.tabulated or row.points:
+            if (row.tabulated or row.points) and len(row.shape) == 2:
+                cells = (" x ".join(f"[{_short(low)}, {_short(high)}]"
+                                    for low, high in zip(row.low, row.high)),
+                         " x ".join(_short(step) for step in row.step),
+                         f"{row.points} ({row.shape[0]} x {row.shape[1]})",
+                         f"{row.nbytes / 1024:.1f} KiB", _short(row.max_error),
+                         f"{row.relative_error:.1e}",
+                         "(" + ", ".join(_short(value) for value in row.worst) + ")")
+            elif row.tabulated or row.points:
                 cells = (f"[{_short(row.low)}, {_short(row.high)}]",
                          _short(row.step) + (" (smallest)" if row.segments > 1 else ""),
                          str(row.points) + (f" in {row.segments} segments"

@@ -41,9 +41,11 @@ class TableView:
     expression
         The tabulated expression, as Brian2 code.
     variable
-        The axis variable.
+        The axis variable (both, ``'v, Ca'``, for a 2-D table).
     grid, values
-        Grid points and table values, with units.
+        Grid points and table values, with units. A 2-D table has a pair of grids
+        (one per axis) and values of shape ``(nx, ny)``; its `lookup`, `exact` and
+        `error_scale` take the values of both axes.
     max_error, relative_error
         The measured maximum interpolation error (with units), and the largest
         error relative to `error_scale` (what the tolerance bounds).
@@ -55,31 +57,35 @@ class TableView:
     origins: tuple[str, ...]
     expression: str
     variable: str
-    grid: Quantity
+    grid: Quantity | tuple[Quantity, Quantity]
     values: Quantity
     max_error: Quantity
     relative_error: float
     tolerance: float
     _function: object = dataclasses.field(repr=False, compare=False)
 
-    def lookup(self, x) -> Quantity:
-        """The interpolated values at `x`, as the simulation sees them (out-of-range
-        policy included)."""
-        return self._function._call_with_units(np.asarray(x, dtype=float))
+    @property
+    def dimensions(self) -> int:
+        """The number of axes: 1, or 2."""
+        return len(self._function.axes)
 
-    def exact(self, x) -> Quantity:
-        """The exact expression at `x`."""
-        values = self._function.exact.evaluate(np.asarray(x, dtype=float))
+    def lookup(self, *x) -> Quantity:
+        """The interpolated values at `x` (one array per axis), as the simulation sees
+        them (out-of-range policy included)."""
+        return self._function._call_with_units(*(np.asarray(a, dtype=float) for a in x))
+
+    def exact(self, *x) -> Quantity:
+        """The exact expression at `x` (one array per axis)."""
+        values = self._function.exact.evaluate(*(np.asarray(a, dtype=float) for a in x))
         return Quantity(values, dim=get_dimensions(self.values))
 
-    def error_scale(self, x) -> Quantity:
+    def error_scale(self, *x) -> Quantity:
         """What the table's error at `x` is measured against: the function's magnitude
         there, and at least its largest magnitude where the neuron lives (see
         `autolut.tabulate.ErrorScale`); ``relative_error`` is the largest
         ``|lookup(x) - exact(x)| / error_scale(x)``."""
         scale = self._function.table.scale
-        values = self._function.exact.evaluate(np.asarray(x, dtype=float))
-        return Quantity(scale.at(np.asarray(values)), dim=get_dimensions(self.values))
+        return Quantity(scale.at(np.asarray(self.exact(*x))), dim=get_dimensions(self.values))
 
 
 def _optimization(group):
@@ -103,9 +109,12 @@ def tables(group) -> tuple[TableView, ...]:
     views = []
     for entry in plan.tables:
         table, dimensions = entry.table, get_dimensions(entry.unit)
+        units = [plan.model.units[axis.name] for axis in entry.candidate.axes]
+        grid = (table.x * units[0] if len(units) == 1
+                else tuple(x * unit for x, unit in zip(table.x, units)))
         views.append(TableView(
             entry.name, entry.candidate.origins, sympy_to_str(entry.candidate.expression),
-            entry.axis, table.x * plan.model.units[entry.axis],
+            entry.axis, grid,
             Quantity(table.values, dim=dimensions), Quantity(table.max_error, dim=dimensions),
             table.relative_error, plan.options.tolerance, optimization.functions[entry.name]))
     return tuple(views)

@@ -1,10 +1,13 @@
-"""The three published models of the benchmark, as data plus one builder.
+"""The published models of the benchmark, as data plus one builder.
 
 Each `Model` names its rate curves: the named subexpressions that depend on the
 membrane potential only. They are what a user of hand-made tables (lut4brian)
 would tabulate, and what the ``floor`` variant replaces by constants
 (`benchmarks.variants`). The equations of the variants differ only in the
-expressions of these curves, so every variant is built by the same `build`.
+expressions of these curves, so every variant is built by the same `build`. A
+model without such curves (rates written inline, or functions of a per-neuron
+parameter or of two variables) has only the ``exact`` and ``autolut`` variants
+(`Model.variants`).
 
 * ``coba_hh``: the Traub–Miles network of the COBA-HH benchmark (Brette et al.
   2007), equations and constants as in Brian2's example ``COBAHH.py``: 80 %
@@ -27,6 +30,19 @@ expressions of these curves, so every variant is built by the same `build`.
   spikes travel along it. N counts compartments; Brian2's cable solver takes a
   share of every step that no table can shorten (measured in a profiled run,
   ``cable_share``).
+* ``traub_miles``: the Traub–Miles neuron of COBA-HH as a population
+  (`autolut.models.traub_miles`: exprel rates written inline, no named curves),
+  drive rising with the index; ``traub_miles_vt``: the same with a per-neuron
+  threshold shift ``VT : volt (constant)`` spread evenly over 5 mV around -63 mV
+  (its rates are no longer functions of ``v`` alone).
+* ``pospischil``: the regular-spiking neuron of Pospischil et al. (2008)
+  (`autolut.models.pospischil_rs`: Traub-form INa and IKd shifted by VT, the slow
+  IM, raw ``exp(x) - 1`` denominators); ``pospischil_vt``: with a per-neuron VT
+  spread over 5 mV around -56.2 mV.
+* ``bk``: a Traub–Miles neuron with a Ca current, a Ca pool and a
+  Moczydlowski–Latorre BK current (`autolut.models.bk_neuron`), whose rates are
+  functions of ``v`` and ``Ca`` together; autolut gets the Ca range
+  (`autolut.models.BK_NEURON_RANGES`) through the model's `options`.
 """
 
 from __future__ import annotations
@@ -35,13 +51,20 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-from brian2 import (Equations, NeuronGroup, Synapses, cm, ms, msiemens, mV, nS, pA, siemens,
-                    ufarad, uA, umetre)
+from brian2 import (Equations, NeuronGroup, Synapses, cm, ms, msiemens, mV, nA, nS, pA,
+                    siemens, ufarad, uA, umetre)
 
-from autolut.models import (HH_AXON, HH_AXON_NAMESPACE, ROTHMAN_MANIS, ROTHMAN_MANIS_NAMESPACE,
-                            WANG_BUZSAKI, WANG_BUZSAKI_NAMESPACE, hh_axon)
+from autolut.models import (BK_NEURON, BK_NEURON_NAMESPACE, BK_NEURON_RANGES, HH_AXON,
+                            HH_AXON_NAMESPACE, POSPISCHIL_RS, POSPISCHIL_RS_NAMESPACE,
+                            ROTHMAN_MANIS, ROTHMAN_MANIS_NAMESPACE, TRAUB_MILES,
+                            TRAUB_MILES_NAMESPACE, VT_PARAMETER, WANG_BUZSAKI,
+                            WANG_BUZSAKI_NAMESPACE, hh_axon, spread_values)
 
-__all__ = ["Model", "MODELS", "build", "make_group"]
+__all__ = ["Model", "MODELS", "CURVE_VARIANTS", "build", "make_group"]
+
+#: The variants that replace a model's curves (`benchmarks.variants`): they apply only
+#: to a model with curves.
+CURVE_VARIANTS = ("lut4brian", "floor")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +91,9 @@ class Model:
         Brian2 expression of the input current of the single-cell populations
         (rising with the index), or ``None``.
     curves
-        Names of the rate curves (subexpressions of ``v`` only), in table order.
+        Names of the rate curves (subexpressions of ``v`` only), in table order;
+        empty if the model has none (then only the variants that do not replace
+        curves apply, see `variants`).
     network
         Whether the neurons are connected (the chaotic network, compared
         statistically rather than neuron by neuron).
@@ -83,6 +108,14 @@ class Model:
         name=...)``; it sets the threshold, refractoriness, morphology and
         initial values. Otherwise the group is a `NeuronGroup` with threshold
         ``v > -20*mV``.
+    parameters
+        For a population with per-neuron parameters (``(constant)`` variables
+        of the equations): a function of N that returns their values,
+        ``{name: values}``, the same on every call (so that every variant and
+        target simulates the same neurons); or ``None``.
+    options
+        Options of ``autolut.optimize`` for this model (e.g. ``ranges`` of a
+        non-voltage axis), added to those of the autolut variants.
     """
 
     name: str
@@ -98,6 +131,14 @@ class Model:
     rest_mV: float = -65.0
     lut4brian_grid: tuple[float, float, float] = (-100.0, 60.0, 1.0)
     builder: Callable | None = None
+    parameters: Callable[[int], dict] | None = None
+    options: dict = dataclasses.field(default_factory=dict)
+
+    def variants(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """The variants of `names` (in their order) that apply to this model: all, or
+        without curves all but the `CURVE_VARIANTS` (and their ``@threads`` forms)."""
+        return tuple(name for name in names
+                     if self.curves or name.partition("@")[0] not in CURVE_VARIANTS)
 
 
 _AREA = 20000 * umetre**2
@@ -125,6 +166,21 @@ beta_n = .5*exp((10*mV-v+VT)/(40*mV))/ms : Hz
 #: excitatory and 800 inhibitory neurons, kept fixed for every N.
 IN_EXCITATORY, IN_INHIBITORY = 64, 16
 
+
+def _without_VT(namespace: dict) -> dict:
+    """`namespace` without ``VT`` (a per-neuron parameter of the ``_vt`` populations)."""
+    return {name: value for name, value in namespace.items() if name != "VT"}
+
+
+def _spread_VT(centre, width=5 * mV) -> Callable[[int], dict]:
+    """The per-neuron ``VT`` of the ``_vt`` populations: spread evenly over `width` around
+    `centre`, shuffled with a fixed seed (`autolut.models.spread_values`, as the
+    builders' ``VT_spread``)."""
+    def parameters(N: int) -> dict:
+        return {"VT": spread_values(N, centre, width)}
+    return parameters
+
+
 MODELS = {model.name: model for model in [
     Model("coba_hh", "Traub–Miles COBA-HH network (Brette et al. 2007)", COBA_HH,
           COBA_HH_NAMESPACE, "exponential_euler", 3 * ms, None, None,
@@ -144,6 +200,27 @@ MODELS = {model.name: model for model in [
           "exponential_euler", "m > 0.4", None, "I_max * int(i == 0)",
           ("alpham", "betam", "alphah", "betah", "alphan", "betan"), rest_mV=0.0,
           lut4brian_grid=(-40.0, 140.0, 1.0), builder=hh_axon),
+    Model("traub_miles", "Traub–Miles population (COBA-HH's neuron, Brette et al. 2007)",
+          TRAUB_MILES, dict(TRAUB_MILES_NAMESPACE, I_max=1.5 * nA), "exponential_euler",
+          3 * ms, dict(v=-65 * mV), "I_max * i / (N - 1)", ()),
+    Model("traub_miles_vt", "Traub–Miles population, per-neuron VT spread over 5 mV",
+          TRAUB_MILES + VT_PARAMETER, _without_VT(dict(TRAUB_MILES_NAMESPACE, I_max=1.5 * nA)),
+          "exponential_euler", 3 * ms, dict(v=-65 * mV), "I_max * i / (N - 1)", (),
+          parameters=_spread_VT(TRAUB_MILES_NAMESPACE["VT"])),
+    Model("pospischil", "Pospischil et al. (2008) regular-spiking cortical neuron",
+          POSPISCHIL_RS, dict(POSPISCHIL_RS_NAMESPACE, I_max=0.75 * nA), "exponential_euler",
+          3 * ms, dict(v=-70 * mV, h=1), "I_max * i / (N - 1)",
+          ("alpha_m", "beta_m", "alpha_h", "beta_h", "alpha_n", "beta_n", "p_inf", "tau_p"),
+          rest_mV=-70.0),
+    Model("pospischil_vt", "Pospischil et al. (2008) RS neuron, per-neuron VT spread over "
+          "5 mV", POSPISCHIL_RS + VT_PARAMETER,
+          _without_VT(dict(POSPISCHIL_RS_NAMESPACE, I_max=0.75 * nA)), "exponential_euler",
+          3 * ms, dict(v=-70 * mV, h=1), "I_max * i / (N - 1)", (),
+          parameters=_spread_VT(POSPISCHIL_RS_NAMESPACE["VT"])),
+    Model("bk", "Traub–Miles neuron with Ca and a Moczydlowski–Latorre BK current", BK_NEURON,
+          dict(BK_NEURON_NAMESPACE, I_max=1.5 * nA), "exponential_euler", 3 * ms,
+          dict(v=-65 * mV, Ca=BK_NEURON_NAMESPACE["Ca_rest"]), "I_max * i / (N - 1)", (),
+          options=dict(ranges=BK_NEURON_RANGES)),
 ]}
 
 
@@ -175,6 +252,8 @@ def build(model: Model, N: int, equations: Equations | None = None,
                        dict(model.namespace, **(namespace or {})), model.name)
     if not model.network:
         group.set_states(model.initial or {}, units=True)
+        if model.parameters is not None:
+            group.set_states(model.parameters(N), units=True)
         group.I = model.drive
         return group, [group]
     rng = np.random.default_rng(seed)

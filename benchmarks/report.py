@@ -109,7 +109,10 @@ def _document(results: dict, markdown: bool) -> str:
              "Agreement with exact Brian2: `same`: neurons with identical spike counts; `shift`: "
              "mean/max spike-time difference (ms) over those neurons; for the COBA-HH network "
              "(chaotic) also the mean rate and its change, the mean ISI CV (variant/exact) and "
-             "the KS distance between per-neuron rate distributions.", ""]
+             "the KS distance between per-neuron rate distributions. lut4brian and floor "
+             "replace a model's rate curves (named functions of v alone): blank for models "
+             "without such curves (rates written inline, or functions of a per-neuron "
+             "parameter or of two variables).", ""]
     rows = results["rows"]
     if rows:
         lines += [_heading("Speedup over exact Brian2", markdown), "",

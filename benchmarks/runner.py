@@ -53,10 +53,12 @@ class Runner:
         self.start = time.perf_counter()
 
     def section(self, configs: list[Config], variants: tuple[str, ...]) -> list[dict]:
-        """Measure every variant on every configuration.
+        """Measure every variant that applies to the model (`Model.variants`) on every
+        configuration.
 
-        The first variant is the reference: every row carries the speedup
-        (reference time / this time) and the spike agreement with it.
+        The first variant is the reference (it applies to every model): every row
+        carries the speedup (reference time / this time) and the spike agreement
+        with it.
 
         Returns
         -------
@@ -66,7 +68,8 @@ class Runner:
         """
         rows = []
         for config in configs:
-            for variant in variants:
+            applied = MODELS[config.model].variants(variants)
+            for variant in applied:
                 row = self.measure(config, variant)
                 if variant == variants[0]:
                     reference = row
@@ -75,7 +78,7 @@ class Runner:
                 self.done += 1
                 print(self.progress_line(row), flush=True)
                 rows.append(row)
-            for row in rows[-len(variants):]:
+            for row in rows[-len(applied):]:
                 Path(row.pop("spikes_file")).unlink(missing_ok=True)
         return rows
 

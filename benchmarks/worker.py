@@ -79,7 +79,7 @@ def measure(model: str, target: str, variant: str, N: int, duration_ms: float,
     options, optimize_s = autolut_options(variant), 0.0
     if options is not None:
         start = time.perf_counter()
-        autolut.optimize(group, **options)
+        autolut.optimize(group, **{**spec.options, **options})
         optimize_s = time.perf_counter() - start
     spikes = SpikeMonitor(group)
     network = Network(objects, spikes)

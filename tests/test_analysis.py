@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autolut import analysis
+from autolut.frontends.neurongroup import read_group
+from autolut.options import Options
 from autolut.analysis import (
     AXIS,
     CONSTANT,
@@ -158,7 +160,47 @@ WANG_BUZSAKI_SYMBOLS = dict(UNITS, v=AXIS, h=AXIS, n=AXIS, I=PARAMETER,
 WANG_BUZSAKI_SUBEXPRESSIONS = [(name, "v") for name in
                                ("alpha_m", "beta_m", "alpha_h", "beta_h", "alpha_n", "beta_n")]
 
+# The Moczydlowski–Latorre BK gate of autolut.models.bk_neuron: rates of v and Ca that do
+# not factor into functions of one variable.
+BK_EQUATIONS = [
+    ("o", "d", "alpha_o*(1 - o) - beta_o*o"),
+    ("alpha_o", "s", "abar*Ca/(Ca + k1*exp(-2*d1*F*v/(R*T)))"),
+    ("beta_o", "s", "bbar/(1 + Ca/(k4*exp(-2*d4*F*v/(R*T))))"),
+    ("Ca", "d", "-(Ca - Ca_rest)/tau_Ca"),
+    ("v", "d", "(EL - v)/tau"),
+]
+BK_SYMBOLS = dict(UNITS, o=AXIS, Ca=AXIS, v=AXIS, **{name: CONSTANT for name in (
+    "abar", "bbar", "k1", "k4", "d1", "d4", "F", "R", "T", "Ca_rest", "tau_Ca", "EL", "tau")})
+BK_ONE_AXIS = [("k1*exp(-2*d1*F*v/(R*T))", "v"), ("1/(k4*exp(-2*d4*F*v/(R*T)))", "v")]
+BK_ALPHA = "abar*Ca/(Ca + k1*exp(-2*d1*F*v/(R*T)))"
+
 CASES = {
+    "bk-rates-are-2d-tables-when-both-axes-have-ranges": Case(
+        BK_EQUATIONS, BK_SYMBOLS, [("alpha_o", "v, Ca"), ("beta_o", "v, Ca")],
+        options=dict(bounded=("v", "Ca"))),
+    "bk-rates-without-a-ca-range-tabulate-their-v-factors": Case(
+        BK_EQUATIONS, BK_SYMBOLS, BK_ONE_AXIS, options=dict(bounded=("v",))),
+    "bk-refused-2d-table-is-split-into-one-axis-tables": Case(
+        BK_EQUATIONS, BK_SYMBOLS, [BK_ONE_AXIS[0], ("beta_o", "v, Ca")],
+        options=dict(bounded=("v", "Ca"), refused_2d=frozenset({str_to_sympy(BK_ALPHA)}))),
+    "inline-2d-rate-times-gate-is-one-table": Case(
+        [("o", "d", "k*Ca/(Ca + K*exp(-v/mV))/ms*(1 - o) - o/ms")],
+        dict(UNITS, o=AXIS, Ca=AXIS, v=AXIS, k=CONSTANT, K=CONSTANT),
+        [("k*Ca/(Ca + K*exp(-v/mV))/ms", "v, Ca")], options=dict(bounded=("v", "Ca"))),
+    "product-of-one-axis-factors-keeps-two-1d-tables": Case(
+        [("q", "d", "exp(-v/mV)*Ca**4/(Ca**4 + Kd**4)*(1 - q)/ms - q/ms")],
+        dict(UNITS, q=AXIS, Ca=AXIS, v=AXIS, Kd=CONSTANT),
+        [("exp(-v/mV)/ms", "v"), ("Ca**4/(Ca**4 + Kd**4)", "Ca")],
+        options=dict(bounded=("v", "Ca"))),
+    "2d-expression-with-an-unbounded-axis-stays-exact": Case(
+        [("q", "d", "exp(v*Ca/(mV*K))/ms - q/ms")],
+        dict(UNITS, q=AXIS, Ca=AXIS, v=AXIS, K=CONSTANT), [],
+        [(None, "more than one varying variable (Ca, v); ranges={'Ca': (low, high)} with "
+                "units would allow a 2-D table over Ca, v")],
+        options=dict(bounded=("v",))),
+    "2d-over-the-own-variable-stays-exact": Case(
+        [("m", "d", "exp(v*m/mV)/ms - m/ms")], dict(UNITS, v=AXIS, m=AXIS), [],
+        [(None, "more than one varying variable (m, v)")], options=dict(bounded=("v", "m"))),
     "traub-miles-exprel": Case(TRAUB_MILES_EQUATIONS, TRAUB_MILES_SYMBOLS, TRAUB_MILES_RATES),
     "wang-buzsaki-subexpressions": Case(
         WANG_BUZSAKI_EQUATIONS, WANG_BUZSAKI_SYMBOLS,
@@ -183,8 +225,19 @@ CASES = {
          ("alpha_m", "s", "0.32/mV*(13*mV - v + VT)/(exp((13*mV - v + VT)/(4*mV)) - 1)/ms"),
          ("beta_m", "s", "0.28/mV*(v - VT - 40*mV)/(exp((v - VT - 40*mV)/(5*mV)) - 1)/ms"),
          ("v", "d", "(-65*mV - v)/(10*ms)")],
-        dict(UNITS, m=AXIS, v=AXIS, VT=PARAMETER), [],
-        [("v", "per-neuron parameter VT"), ("v", "per-neuron parameter VT")]),
+        dict(UNITS, m=AXIS, v=AXIS, VT=PARAMETER),
+        [("alpha_m", "v - VT"), ("beta_m", "v - VT")]),
+    "per-neuron-parameter-not-a-shift": Case(
+        [("m", "d", "exp(v/k_i)/ms - m/ms"), ("v", "d", "(-65*mV - v)/(10*ms)")],
+        dict(UNITS, m=AXIS, v=AXIS, k_i=PARAMETER), [],
+        [("v", "per-neuron parameter k_i, and not only through a shift of v")]),
+    "scaled-shift-by-two-parameters": Case(
+        [("m", "d", "exp((v - 2*VT - Vs)/(4*mV))/ms - m/ms")],
+        dict(UNITS, m=AXIS, v=AXIS, VT=PARAMETER, Vs=SHARED),
+        [("exp((v - 2*VT - Vs)/(4*mV))/ms", "v - 2*VT - Vs")]),
+    "shared-temperature-factor-stays-outside": Case(
+        WANG_BUZSAKI_EQUATIONS, dict(WANG_BUZSAKI_SYMBOLS, phi=SHARED),
+        WANG_BUZSAKI_SUBEXPRESSIONS + [("alpha_m/(alpha_m + beta_m)", "v")]),
     "time-dependent": Case(
         [("v", "d", "(-v + 10*mV*sin(2*pi*5*Hz*t))/(10*ms)")],
         dict(UNITS, v=AXIS, t=TIME), [], [("v", "depends on the time t")]),
@@ -209,8 +262,11 @@ CASES = {
     "two-axes-in-one-exp": Case(
         [("m", "d", "exp(v*m/mV)/ms - m/ms")], dict(UNITS, v=AXIS, m=AXIS), [],
         [(None, "more than one varying variable (m, v)")]),
-    "shared-variable": Case(
-        [("v", "d", "(mV*exp(-(v - V0)/mV) - v)/ms")], dict(UNITS, v=AXIS, V0=SHARED), [],
+    "shared-variable-shifts-the-axis": Case(
+        [("m", "d", "(exp(-(v - V0)/mV) - m)/ms")], dict(UNITS, v=AXIS, m=AXIS, V0=SHARED),
+        [("exp(-(v - V0)/mV)", "v - V0")]),
+    "shared-variable-not-a-shift": Case(
+        [("m", "d", "(exp(-v*V0/mV**2) - m)/ms")], dict(UNITS, v=AXIS, m=AXIS, V0=SHARED), [],
         [("v", "shared variable V0")]),
     "stochastic-dt-unknown": Case(
         [("m", "d", "exp(-v/mV)*sqrt(dt)/ms + m*exp(-v/mV*xi)/ms + exp(foo*v/mV)/ms")],
@@ -266,10 +322,20 @@ def test_candidate_invariants(name):
     model, found = _analyse(case)
     min_cost = case.options.get("min_cost", analysis.DEFAULT_MIN_COST)
     for candidate in found.tabulatable:
-        assert model.symbols[candidate.axis] == AXIS
+        assert len(candidate.axes) in (1, 2)
+        for axis in candidate.axes:
+            assert model.symbols[axis.variable] == AXIS
+        if len(candidate.axes) == 2:  # plain axes with ranges, in the model's order
+            assert all(axis.parameters == () for axis in candidate.axes)
+            assert list(candidate.variables) == [name for name in model.bounded
+                                                 if name in candidate.variables]
         varying = {s.name for s in candidate.expression.free_symbols
                    if model.symbols.get(s.name) != CONSTANT}
-        assert varying == {candidate.axis}
+        assert varying == {*candidate.variables,
+                           *(name for axis in candidate.axes for name in axis.parameters)}
+        # the table holds a function of the variables alone
+        assert {s.name for s in candidate.tabulated.free_symbols
+                if model.symbols.get(s.name) != CONSTANT} == set(candidate.variables)
         assert candidate.cost >= min_cost
         assert not candidate.expression.atoms(sympy.Symbol) & {
             S(eq.name) for eq in model.equations if eq.kind == SUB}, "not inlined"
@@ -455,7 +521,7 @@ _expressions_using_subexpressions = _expression_strategy(st.one_of(
 
 def _round_trip(model):
     found = find_candidates(model)
-    calls = {index: sympy.Function(f"lut{index}")(S(candidate.axis))
+    calls = {index: sympy.Function(f"lut{index}")(*candidate.arguments)
              for index, candidate in enumerate(found.candidates) if candidate.tabulatable}
     rewritten = rewrite_model(model, found, calls)
     back = {call: found.candidates[index].expression for index, call in calls.items()}
@@ -471,7 +537,7 @@ def _round_trip(model):
         for call in new.atoms(sympy.core.function.AppliedUndef):
             index = int(call.func.__name__[3:])
             assert call == calls[index]
-            assert call.args == (S(found.candidates[index].axis),)
+            assert call.args == found.candidates[index].arguments
         if equation.name in model.excluded:
             assert equation.name not in rewritten
             continue
@@ -509,6 +575,29 @@ def test_round_trip_with_subexpressions(alpha, beta, gamma, first, second, min_c
                    Equation("h", DIFF, second)),
                   ROUND_TRIP_SYMBOLS, min_cost=min_cost)
     _round_trip(model)
+
+
+# Rates of v and m that do not factor (as the BK gate's rates of v and Ca), for 2-D tables.
+_vm_atoms = st.one_of(
+    st.builds(lambda a: k * m / (m + c * sympy.exp(a * v)), _numbers),
+    st.builds(lambda a: 1 / (1 + m * sympy.exp(a * v / k)), _numbers),
+    st.builds(lambda a: sympy.exp(a * v * m), _numbers),
+)
+_expressions_2d = _expression_strategy(st.one_of(_vm_atoms, _v_atoms, _others, _numbers))
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=_expressions_2d, second=_expressions_2d)
+def test_round_trip_with_2d_tables(first, second):
+    """With ranges for v and m, what varies with both and does not factor becomes a 2-D
+    table (in h's equation; in m's own, m stays with the integrator), called with both
+    axes, and substituting the calls back gives the equations again."""
+    model = Model((Equation("m", DIFF, first), Equation("h", DIFF, second)),
+                  ROUND_TRIP_SYMBOLS, bounded=("v", "m"))
+    found = _round_trip(model)
+    for candidate in found.tabulatable:
+        if len(candidate.axes) == 2:
+            assert candidate.variables == ("v", "m") and candidate.origins == ("h",)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -622,14 +711,23 @@ def test_report_lif_has_no_rows(numpy_target):
     assert result.to_dict()["candidates"] == []
 
 
-def test_report_per_neuron_parameter_tabulates_nothing(numpy_target):
-    from brian2 import NeuronGroup
+def test_report_per_neuron_parameter_is_a_shift_of_the_voltage_axis(numpy_target):
+    """Rates of v - VT with a per-neuron VT: one table each over the shifted axis, whose
+    range is v's range shifted by the values VT takes."""
+    from brian2 import NeuronGroup, mV
     from models import PER_NEURON_PARAMETER
-    result = _report(NeuronGroup(1, PER_NEURON_PARAMETER))
-    assert result.tabulated == ()
-    assert sorted(row.name for row in result.candidates) == ["alpha_m", "beta_m"]
-    for row in result.candidates:
-        _check_untabulated_row(row, "per-neuron parameter VT")
+    group = NeuronGroup(3, PER_NEURON_PARAMETER)
+    group.VT = [-66, -63, -60] * mV
+    result = _report(group)
+    assert sorted(row.name for row in result.tabulated) == ["alpha_m", "beta_m"]
+    assert {row.variable for row in result.candidates} == {"v - VT"}
+    v = read_group(group, Options(), {}).axes["v"]
+    low, high = v.low + 60e-3, v.high + 66e-3
+    (shifted,) = result.axes
+    assert shifted.startswith(f"v - VT in [{low * 1e3:g}, {high * 1e3:g}] mV (a shifted axis")
+    for row in result.tabulated:
+        assert (float(row.low), float(row.high)) == pytest.approx((low, high))
+        assert row.relative_error <= row.tolerance
 
 
 def test_report_time_and_noise(numpy_target):

@@ -13,6 +13,7 @@ LAYERS = [
     {"targets.c_kernel", "targets.numpy_target"},
     {"targets.cython_target", "targets.cpp_target", "targets"},
     {"tabulate"},                                            # numbers: grids and errors
+    {"tabulate2d"},                                          # (2-D tables build on 1-D)
     {"analysis"},                                            # sympy: candidates
     {"options"},
     {"lutfunction"},                                         # table functions (Brian2 Functions)

@@ -1,18 +1,26 @@
 """The quick benchmark (``python -m benchmarks --quick``) runs and writes sane results.
 
-This is how CI runs the benchmark: every model and variant on numpy, one
-model on cpp_standalone (also on 1 and 2 OpenMP threads), and the out_of_range
-policies, in a few minutes.
+This is how CI runs the benchmark: the original four models with every variant
+on numpy, one model on cpp_standalone (also on 1 and 2 OpenMP threads), and the
+out_of_range policies, in a few minutes. The other models (populations like
+those) are checked without simulating: which variants apply, their per-neuron
+parameters.
 """
 
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from brian2 import mV
 
-from benchmarks.models import MODELS
+from autolut.models import BK_NEURON_RANGES, pospischil_rs, traub_miles
+from benchmarks.__main__ import QUICK
+from benchmarks.models import MODELS, build
+from benchmarks.runner import Config, Runner
 from benchmarks.variants import POLICY_VARIANTS, THREAD_VARIANTS, VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +56,9 @@ def test_writes_every_file(quick):
 def test_every_model_and_variant_measured(quick):
     results = json.loads((quick[0] / "benchmark.json").read_text())
     rows = results["rows"] + results["policies"] + results["threads"]
+    # models without curves have no lut4brian or floor variant
     assert {(row["model"], row["variant"]) for row in results["rows"]} == \
-        {(model, variant) for model in MODELS for variant in VARIANTS}
+        {(model, variant) for model in QUICK.models for variant in MODELS[model].variants(VARIANTS)}
     assert {row["variant"] for row in results["policies"]} == set(POLICY_VARIANTS)
     assert {row["variant"] for row in results["threads"]} == set(THREAD_VARIANTS)
     assert {row["target"] for row in results["rows"]} == {"numpy", "cpp_standalone"}
@@ -86,3 +95,45 @@ def test_agreement_is_sane(quick):
     threads = {row["variant"]: row for row in results["threads"]}
     assert threads["exact@2"]["agreement"]["same_counts"] == threads["exact@2"]["N"]
     assert threads["exact@2"]["agreement"]["shift_max_ms"] in (0.0, None)
+
+
+def test_variants_that_replace_curves_need_curves():
+    """lut4brian and floor replace the curves (functions of v alone): without curves
+    (rates inline, per-neuron VT, or functions of v and Ca) only exact and autolut run."""
+    for name in ("traub_miles", "traub_miles_vt", "pospischil_vt", "bk"):
+        assert MODELS[name].variants(VARIANTS) == ("exact", "autolut")
+        assert MODELS[name].variants(POLICY_VARIANTS) == POLICY_VARIANTS
+        assert MODELS[name].variants(THREAD_VARIANTS) == THREAD_VARIANTS
+    for name in ("coba_hh", "wang_buzsaki", "rothman_manis", "hh_axon", "pospischil"):
+        assert MODELS[name].variants(VARIANTS) == VARIANTS
+    assert MODELS["bk"].options == {"ranges": BK_NEURON_RANGES}
+
+
+def test_section_runs_only_the_variants_that_apply(tmp_path, monkeypatch):
+    runner, measured = Runner(tmp_path, total=6), []
+
+    def measure(config, variant):  # a failed measurement: nothing to compare
+        measured.append((config.model, variant))
+        return dict(dataclasses.asdict(config), variant=variant, wall_s=0.0, error="not run",
+                    spikes_file=str(tmp_path / f"{config.model}-{variant}.npz"))
+
+    monkeypatch.setattr(runner, "measure", measure)
+    rows = runner.section([Config("bk", "numpy", 10, 1.0), Config("pospischil", "numpy", 10, 1.0)],
+                          VARIANTS)
+    assert measured == [("bk", "exact"), ("bk", "autolut")] + \
+        [("pospischil", variant) for variant in VARIANTS]
+    assert len(rows) == runner.done == 6 and all("spikes_file" not in row for row in rows)
+
+
+@pytest.mark.parametrize("name, builder", [("traub_miles_vt", traub_miles),
+                                           ("pospischil_vt", pospischil_rs)])
+def test_per_neuron_VT_is_the_builders(name, builder):
+    """The benchmark's heterogeneous populations are the builders' (`VT_spread=5*mV`): the
+    same VT values in every build, spread over 5 mV, uncorrelated with the index."""
+    group, _ = build(MODELS[name], 50)
+    again, _ = build(MODELS[name], 50)
+    reference = builder(50, VT_spread=5 * mV)
+    VT = np.asarray(group.VT_[:])
+    assert np.array_equal(VT, again.VT_[:]) and np.array_equal(VT, reference.VT_[:])
+    assert np.isclose(np.ptp(VT), 5e-3 * 49 / 50)
+    assert abs(np.corrcoef(VT, np.arange(50))[0, 1]) < 0.5

@@ -67,15 +67,20 @@ def test_the_membrane_current_and_the_cable_terms_stay_exact():
 
 
 def test_rates_with_morphology_variables_are_per_compartment_parameters():
+    """A half-activation that moves along the cable (v + distance*k) is a shifted axis;
+    a slope that does (distance*v) keeps the rate exact, per compartment."""
     neuron = SpatialNeuron(Cylinder(length=100 * um, diameter=1 * um, n=5), """
         Im = gL*(EL - v) : amp/meter**2
         dm/dt = (m_inf - m)/tau : 1
         m_inf = 1/(1 + exp(-(v + 40*mV + distance*(1*mV/um))/(5*mV))) : 1
-        tau = 1*ms + 4*ms/(1 + exp((v + 40*mV)/(5*mV))) : second
+        tau = 1*ms + 4*ms/(1 + exp((v + 40*mV)*distance/(5*mV*um))) : second
         """, namespace=dict(gL=0.1 * msiemens / cm**2, EL=-70 * mV), method="exponential_euler")
-    rows = [row for row in autolut.report(neuron).candidates if not row.tabulated]
-    assert any("per-compartment parameter distance" in row.reason for row in rows)
-    assert not any("per-neuron" in row.reason for row in rows)
+    rows = autolut.report(neuron).candidates
+    assert {row.variable for row in rows if row.name == "m_inf"} == {"v + distance*mV/um"}
+    exact = [row for row in rows if not row.tabulated]
+    assert any("per-compartment parameter distance, and not only through a shift of v"
+               in row.reason for row in exact)
+    assert not any("per-neuron" in row.reason for row in exact)
 
 
 def test_a_soma_alone_is_optimized_and_runs():

@@ -22,12 +22,13 @@ from autolut.targets import cpp_target
 
 HERE = Path(__file__).resolve().parent
 TARGETS = ("numpy", "cython", "cpp_standalone")
-MODELS = ("traub_miles", "wang_buzsaki", "hh_temperature", "spiking_calcium")
+MODELS = ("traub_miles", "wang_buzsaki", "hh_temperature", "spiking_calcium",
+          "traub_miles_vt", "pospischil_vt")
 
 
 @pytest.fixture(scope="session")
 def target_results(tmp_path_factory):
-    """{run: npz} for the four models optimized in one network (and exact), two runs each."""
+    """{run: npz} for the models optimized in one network (and exact), two runs each."""
     root = tmp_path_factory.mktemp("targets")
     runs = {target: [target] for target in TARGETS}
     runs["exact"] = ["numpy", "exact"]

@@ -104,15 +104,37 @@ class GroupModel:
         """The group's name, for messages."""
         return self.owner.name
 
-    def function(self, expression: sympy.Expr, axis: str,
+    def function(self, expression: sympy.Expr, axes: str | tuple[str, ...],
                  constants: Mapping[str, float] | None = None) -> Callable:
-        """A numpy function of `axis` (SI) evaluating `expression` as Brian2 would
-        (with `constants` instead of the model's own, if given)."""
-        return make_function(self.owner, self, expression, axis, constants)
+        """A numpy function of `axes` (one name, or a tuple of them; SI) evaluating
+        `expression` as Brian2 would (with `constants` instead of the model's own,
+        if given): ``function(x)``, or ``function(x, y)`` for two axes."""
+        return make_function(self.owner, self, expression, axes, constants)
 
     def unit_of(self, expression: sympy.Expr):
         """The unit of `expression` (raises `UnitLost` if it cannot be checked)."""
         return expression_unit(self, expression)
+
+    def span(self, expression: sympy.Expr) -> tuple[float, float] | None:
+        """Lowest and highest value (SI) of `expression`, made of constants and the
+        group's parameters, over its elements now; None where the parameters cannot be
+        read (cpp_standalone before the run)."""
+        names = {symbol.name for symbol in expression.free_symbols} - set(self.constants)
+        try:
+            values = {name: np.asarray(self.variables[name].get_value(), dtype=float)
+                      for name in names}
+        except (NotImplementedError, KeyError, AttributeError, TypeError):
+            return None  # standalone before the run, or not a variable with values
+        function = make_function(self.owner, self, expression, "_unused",
+                                 {**self.constants, **values})
+        result = np.asarray(function(0.0), dtype=float)
+        return float(result.min()), float(result.max())
+
+    def with_axes(self, axes: Mapping[str, AxisRange]) -> GroupModel:
+        """The same model with more table axes (shifted ones, named as written)."""
+        return dataclasses.replace(
+            self, axes={**self.axes, **axes},
+            units={**self.units, **{name: axis.unit for name, axis in axes.items()}})
 
     def with_constants(self, changed: Mapping[str, float], guarded: bool = False) -> GroupModel:
         """The same model with some constants changed (or added; `guarded`: and checked
@@ -186,7 +208,13 @@ def read_group(group, options: Options, run_namespace: Mapping | None, *,
                              dt=float(group.clock.dt_), owner=group)
     axes = {axis: options.bind_axis(axis, unit, named_points(group, group_model, axis))
             for axis, unit in units.items()}
-    return dataclasses.replace(group_model, axes=axes)
+    # the axes with a range, in the order the equations declare them (a 2-D table's axes
+    # come in this order: 'v, Ca')
+    declared = [name for name in user_equations.keys() if name in axes]
+    bounded = tuple(name for name in declared + sorted(set(axes) - set(declared))
+                    if axes[name].low is not None)
+    return dataclasses.replace(group_model, axes=axes,
+                               model=dataclasses.replace(model, bounded=bounded))
 
 
 def named_points(group, group_model: GroupModel, axis: str) -> list[tuple[float, str]]:
@@ -235,6 +263,9 @@ def _check_names(group, options: Options) -> None:
     equations = group.user_equations
     for option, names in (("ranges", options.ranges), ("step", options.step)):
         for name in names:
+            if option == "ranges" and not name.isidentifier():
+                _check_shifted_axis_name(group, name)
+                continue
             if name not in equations or equations[name].type == SUBEXPRESSION:
                 raise OptionsError(
                     f"autolut: {option}['{name}']: the group '{group.name}' has no state "
@@ -246,6 +277,21 @@ def _check_names(group, options: Options) -> None:
                 f"autolut: exclude: the group '{group.name}' has no equation '{name}'; "
                 f"its equations are "
                 f"{', '.join(sorted(equations.diff_eq_names | equations.subexpr_names))}")
+
+
+def _check_shifted_axis_name(group, name: str) -> None:
+    """A key of ``ranges`` that is not a name must be a shifted axis as the report writes
+    it (``'v - VT'``): an expression of the group's variables."""
+    try:
+        used = get_identifiers(name) if str_to_sympy(name).free_symbols else {name}
+    except (SyntaxError, TypeError, ValueError):
+        used = {name}
+    unknown = sorted(used - set(group.variables))
+    if unknown:
+        raise OptionsError(
+            f"autolut: ranges['{name}']: a key of ranges is a variable ('v') or a shifted "
+            f"axis as the report writes it ('v - VT'), made of the group '{group.name}''s "
+            f"variables; {', '.join(unknown)} is not one of them")
 
 
 def _classify(group, name: str, options: Options, run_namespace, axes=frozenset()):
@@ -309,17 +355,20 @@ def current_constants(group, names, run_namespace) -> dict[str, float | None]:
     return values
 
 
-def make_function(group, group_model: GroupModel, expression: sympy.Expr, axis: str,
-                  constants: Mapping[str, float] | None = None) -> Callable:
-    """A numpy function of the axis (SI) that evaluates `expression` as Brian2 would.
+def make_function(group, group_model: GroupModel, expression: sympy.Expr,
+                  axes: str | tuple[str, ...], constants: Mapping[str, float] | None = None
+                  ) -> Callable:
+    """A numpy function of the axis (SI) that evaluates `expression` as Brian2 would;
+    of the two axes, in the order of `axes`, if it names two.
 
     Sympy is only used to print the expression back to Brian2 code: numbers are
     never substituted into it (sympy would then expand ``exprel`` into 0/0).
     """
+    axes = (axes,) if isinstance(axes, str) else tuple(axes)
     constants = group_model.constants if constants is None else constants
     code = NumpyNodeRenderer().render_expr(sympy_to_str(expression))
     namespace = {}
-    for name in get_identifiers(code) - {axis}:
+    for name in get_identifiers(code) - set(axes):
         # exp may come from the step-factor tables alone, not from the equations
         obj = group_model.variables.get(name, DEFAULT_FUNCTIONS.get(name))
         if isinstance(obj, Function):
@@ -334,8 +383,8 @@ def make_function(group, group_model: GroupModel, expression: sympy.Expr, axis: 
             raise AutolutError(f"autolut: cannot evaluate '{name}' in {sympy_to_str(expression)}")
     compiled = compile(code, "<autolut table>", "eval")
 
-    def function(x):
-        return eval(compiled, namespace, {axis: x})
+    def function(*values):
+        return eval(compiled, namespace, dict(zip(axes, values)))
 
     return function
 

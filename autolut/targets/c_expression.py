@@ -3,9 +3,10 @@
 Outside its range a table falls back to the expression it replaces. On the
 cython and cpp_standalone targets that expression must exist as C code inside
 the table's own function: it is printed here from sympy, with the axis as
-``x`` and every constant as a literal (a constant that changes rebuilds the
-tables and therefore this code too). Brian2's functions get Brian2's C
-semantics (``exprel`` with its limit at 0, ``int`` truncating, ``clip``).
+``x`` (the axes of a 2-D table as ``x`` and ``y``) and every constant as a
+literal (a constant that changes rebuilds the tables and therefore this code
+too). Brian2's functions get Brian2's C semantics (``exprel`` with its limit
+at 0, ``int`` truncating, ``clip``).
 
 Examples
 --------
@@ -14,6 +15,9 @@ Examples
 >>> print(c_expression(str_to_sympy('exp(-(v + 65*mV)/(18*mV))/ms'), 'v',
 ...                    {'mV': 0.001, 'ms': 0.001}))
 exp((1.0/18.0)*(-65*(0.001) - x)/(0.001))/(0.001)
+>>> print(c_expression(str_to_sympy('Ca/(Ca + K*exp(-v/mV))'), ('v', 'Ca'),
+...                    {'K': 0.18, 'mV': 0.001}))
+y/(y + (0.18)*exp(-x/(0.001)))
 """
 
 from __future__ import annotations
@@ -47,13 +51,14 @@ class NoCForm(ValueError):
 class _Printer(C99CodePrinter):
     """C99 with Brian2's function names and constants as literals."""
 
-    def __init__(self, axis: str, constants: Mapping[str, float]):
+    def __init__(self, axes: tuple[str, ...], constants: Mapping[str, float]):
         super().__init__({"strict": True})
-        self._axis, self._constants = axis, constants
+        self._arguments = dict(zip(axes, ("x", "y")))
+        self._constants = constants
 
     def _print_Symbol(self, symbol):
-        if symbol.name == self._axis:
-            return "x"
+        if symbol.name in self._arguments:
+            return self._arguments[symbol.name]
         if symbol.name in self._constants:
             return f"({float(self._constants[symbol.name])!r})"
         raise NoCForm(f"'{symbol.name}' has no constant value")
@@ -77,16 +82,19 @@ class _Printer(C99CodePrinter):
         raise NoCForm(f"'{type(expr).__name__}' has no C form")
 
 
-def c_expression(expression: sympy.Expr, axis: str, constants: Mapping[str, float]) -> str:
-    """`expression` as a C expression of ``x`` (the axis, SI units).
+def c_expression(expression: sympy.Expr, axes: str | tuple[str, ...],
+                 constants: Mapping[str, float]) -> str:
+    """`expression` as a C expression of ``x`` (the axis, SI units), or of ``x`` and
+    ``y`` (the two `axes` of a 2-D table, in this order).
 
     Raises
     ------
     NoCForm
         If a function or symbol of `expression` cannot be printed.
     """
+    axes = (axes,) if isinstance(axes, str) else tuple(axes)
     try:
-        return _Printer(axis, constants).doprint(expression)
+        return _Printer(axes, constants).doprint(expression)
     except NoCForm:
         raise
     except (ValueError, TypeError, NotImplementedError) as error:

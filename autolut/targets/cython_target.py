@@ -28,16 +28,18 @@ def implementation(lut):
     def code(owner):
         inner = f"{lut.name}_lookup"
         packed = f"_namespace{lut.bank.key}"
-        if lut.policy == "error":
-            signature, flags, call = "(double x, int neuron)", "except? -1.0", "(x, PACKED, neuron)"
-            declaration = f"double {inner}(double x, const double* packed, int neuron) {flags}"
-        else:
-            signature, flags, call = "(double x)", "noexcept nogil", "(x, PACKED)"
-            declaration = f"double {inner}(double x, const double* packed) {flags}"
+        axes = c_kernel.ARGUMENTS[:len(lut.axes)]  # x (and y)
+        error = lut.policy == "error"
+        flags = "except? -1.0" if error else "noexcept nogil"
+        neuron = ["neuron"] if error else []
+        signature = ", ".join([f"double {axis}" for axis in axes] + ["int neuron"] * error)
+        declaration = ", ".join([f"double {axis}" for axis in axes] + ["const double* packed"]
+                                + ["int neuron"] * error)
+        call = ", ".join([*axes, packed, *neuron])
         source = c_kernel.function_source(lut, _fail, name=inner, packed="packed")
-        return (c_kernel.cython_extern(source, declaration)
-                + f"cdef inline double {lut.name}{signature} {flags}:\n"
-                  f"    return {inner}{call.replace('PACKED', packed)}\n")
+        return (c_kernel.cython_extern(source, f"double {inner}({declaration}) {flags}")
+                + f"cdef inline double {lut.name}({signature}) {flags}:\n"
+                  f"    return {inner}({call})\n")
 
     # The table array comes with the bank, a dependency: loaded once per file.
     return dict(code=code, name=lut.name, namespace=lambda owner: {},

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..cache import cache_numba_kernel
 
-__all__ = ["lookup"]
+__all__ = ["lookup", "lookup_2d"]
 
 
 # The same operations, in the same order, as the C kernel (c_kernel.py).
@@ -50,6 +50,16 @@ def _segmented(x, low, inverse_width, segments, packed, stride, offset):
     return packed[row] + (f - j) * packed[row + 1]
 
 
+@numba.njit(nogil=True, inline="always")
+def _cell(x, low, inverse_step, points):
+    """The cell of `x` on an axis of `points` points (the top edge in the last one),
+    and how far across it `x` lies."""
+    u = _position(x, low, inverse_step, float(points - 1))
+    i = int(u)
+    i = i if i < points - 2 else points - 2
+    return i, u - i
+
+
 @cache_numba_kernel
 @numba.njit(nogil=True)
 def _interpolate_into(x, low, high, inverse_step, packed, stride, offset, segments, out):
@@ -74,3 +84,39 @@ def lookup(x, low, high, inverse_step, packed, stride, offset, segments):
     outside = _interpolate_into(flat, float(low), float(high), float(inverse_step), packed,
                                 stride, offset, int(segments), out)
     return flat, out, outside
+
+
+@cache_numba_kernel
+@numba.njit(nogil=True)
+def _interpolate_2d_into(x, y, low_x, high_x, inverse_x, nx, low_y, high_y, inverse_y, ny,
+                         packed, stride, offset, out):
+    """Bilinear lookups of every ``(x, y)`` into `out`; returns how many fell outside
+    the rectangle."""
+    outside = 0
+    for k in range(x.size):
+        i, fx = _cell(x[k], low_x, inverse_x, nx)
+        j, fy = _cell(y[k], low_y, inverse_y, ny)
+        r0 = (i * ny + j) * stride + offset
+        r1 = r0 + ny * stride
+        a = packed[r0] + fy * (packed[r0 + stride] - packed[r0])
+        b = packed[r1] + fy * (packed[r1 + stride] - packed[r1])
+        out[k] = a + fx * (b - a)
+        # NaN counts as outside
+        if not (x[k] >= low_x and x[k] <= high_x and y[k] >= low_y and y[k] <= high_y):
+            outside += 1
+    return outside
+
+
+def lookup_2d(x, y, low, high, inverse_step, shape, packed, stride, offset):
+    """`x` and `y` broadcast together and flat, the values there (flat), and how many
+    of the points fell outside the rectangle. `low`, `high`, `inverse_step` and
+    `shape` are pairs (x axis, y axis)."""
+    x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    flat_x = np.ascontiguousarray(x).reshape(-1)
+    flat_y = np.ascontiguousarray(y).reshape(-1)
+    out = np.empty_like(flat_x)
+    outside = _interpolate_2d_into(
+        flat_x, flat_y, float(low[0]), float(high[0]), float(inverse_step[0]), int(shape[0]),
+        float(low[1]), float(high[1]), float(inverse_step[1]), int(shape[1]), packed,
+        int(stride), int(offset), out)
+    return flat_x, flat_y, out, outside
