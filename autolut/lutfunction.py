@@ -119,8 +119,8 @@ class LUTFunction(Function, Nameable):
     bank, index
         The bank holding the table, and the curve's position in it.
     axes, arg_units, return_unit
-        The axes' names and units (one each, or two for a 2-D table; a single
-        name and unit may be given as such), and the unit of the function values.
+        The axes' names and units (one each, or two for a 2-D table), and the
+        unit of the function values.
     policy
         What a lookup outside the range does: ``'clamp'`` (end value),
         ``'exact'`` (evaluates `exact`) or ``'error'`` (ends the run; the
@@ -137,17 +137,14 @@ class LUTFunction(Function, Nameable):
         What the index ``i`` counts, for messages (``'neuron'``, ``'compartment'``).
     """
 
-    def __init__(self, bank: TableBank, index: int, axes: str | tuple[str, ...], arg_units,
+    def __init__(self, bank: TableBank, index: int, axes: tuple[str, ...], arg_units: tuple,
                  return_unit, policy: str, exact: Exact, description: str,
                  name: str = "autolut*", element: str = "neuron"):
         Nameable.__init__(self, name=name)
-        self.bank, self.index = bank, index
-        self.axes = (axes,) if isinstance(axes, str) else tuple(axes)
+        self.bank, self.index, self.axes = bank, index, tuple(axes)
         self.policy, self.exact, self.description = policy, exact, description
         self.element = element
-        self._arg_units = tuple(arg_units) if isinstance(arg_units, (tuple, list)) \
-            else (arg_units,)
-        self._return_unit = return_unit
+        self._arg_units, self._return_unit = tuple(arg_units), return_unit
         with_neuron = policy == "error"
         Function.__init__(self, pyfunc=self._call_with_units,
                           arg_units=list(self._arg_units) + [1] * with_neuron,

@@ -15,13 +15,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from brian2 import (Network, SpikeMonitor, StateMonitor, defaultclock, device, mmolar, ms, mV,
-                    prefs, set_device)
+from brian2 import (Network, SpikeMonitor, StateMonitor, defaultclock, device, mmolar, ms, mV)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import autolut  # noqa: E402
 from autolut.models import BK_NEURON_RANGES, bk_neuron  # noqa: E402
-from tests.target_runner import STRICT_FLAGS  # noqa: E402
+from tests.target_runner import use_target  # noqa: E402
 
 N = 10
 DURATION = 150 * ms
@@ -36,12 +35,7 @@ NARROW_CA = (0 * mmolar, 0.002 * mmolar)
 
 
 def main(target, out, workdir):
-    prefs.codegen.cpp.extra_compile_args_gcc = STRICT_FLAGS
-    if target == "cpp_standalone":
-        set_device("cpp_standalone", build_on_run=False)
-    else:
-        prefs.codegen.target = target
-        prefs.codegen.runtime.cython.cache_dir = str(Path(workdir) / "cython_cache")
+    use_target(target, workdir)
     defaultclock.dt = 0.1 * ms
     groups = [bk_neuron(N, name="optimized")]
     autolut.optimize(groups[0], ranges=RANGES, tolerance=TOLERANCE)

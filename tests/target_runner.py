@@ -38,13 +38,19 @@ BUILDERS = {"traub_miles": traub_miles, "wang_buzsaki": wang_buzsaki,
             "pospischil_vt": functools.partial(pospischil_rs, VT_spread=5 * mV)}
 
 
-def main(target, out, workdir, variant="autolut"):
+def use_target(target, workdir):
+    """Strict compiler flags and `target`, with a Cython cache in `workdir` (standalone
+    projects are built into ``device.build(directory=...)`` by the caller)."""
     prefs.codegen.cpp.extra_compile_args_gcc = STRICT_FLAGS
     if target == "cpp_standalone":
         set_device("cpp_standalone", build_on_run=False)
     else:
         prefs.codegen.target = target
         prefs.codegen.runtime.cython.cache_dir = str(Path(workdir) / "cython_cache")
+
+
+def main(target, out, workdir, variant="autolut"):
+    use_target(target, workdir)
     defaultclock.dt = 0.01 * ms
     groups = [build(N, name=name) for name, build in BUILDERS.items()]
     spikes = [SpikeMonitor(g) for g in groups]

@@ -26,7 +26,7 @@ def bank():
 
 
 def _lut(bank, policy, index=1):
-    return LUTFunction(bank, index, "v", volt, Hz, policy, Exact(lambda x: 2 * x, "2.0*x"),
+    return LUTFunction(bank, index, ("v",), (volt,), Hz, policy, Exact(lambda x: 2 * x, "2.0*x"),
                        description=DESCRIPTION, name="golden_lut_m")
 
 
@@ -75,7 +75,7 @@ def test_the_first_curve_of_a_bank_is_at_offset_zero(bank):
 
 def test_a_segmented_grid_calls_the_segmented_kernel():
     table = build_table(lambda x: x, 0.0, 1.0, 9, intervals=(4, 2, 2))
-    lut = LUTFunction(TableBank([table], name="golden_ca_tables"), 0, "Ca", volt, Hz, "clamp",
+    lut = LUTFunction(TableBank([table], name="golden_ca_tables"), 0, ("Ca",), (volt,), Hz, "clamp",
                       Exact(lambda x: x, "x"), description=DESCRIPTION, name="golden_lut_q")
     assert c_kernel.call(lut) == (
         f"autolut_interpolate_segmented(x, 0.0, {3 / 1.0!r}, 3, "
@@ -108,7 +108,7 @@ def test_cython_wraps_the_same_c_with_the_bank_array(bank, policy, signature, fl
 def test_numbers_are_printed_to_the_last_bit():
     """Grid constants are literals: repr() of the doubles, which C reads back exactly."""
     table = build_table(np.exp, -0.1, 0.1 / 3, 7)
-    lut = LUTFunction(TableBank([table], name="golden_exp_tables"), 0, "v", volt, Hz, "clamp",
+    lut = LUTFunction(TableBank([table], name="golden_exp_tables"), 0, ("v",), (volt,), Hz, "clamp",
                       Exact(np.exp, "exp(x)"), description=DESCRIPTION, name="golden_lut_e")
     call = c_kernel.call(lut)
     low, inverse = call.split(", ")[1:3]
