@@ -209,6 +209,9 @@ class Candidate:
     label: str = ""  # base of the table's name; the first origin when empty
     role: Role = Role.TABLE
     gate: str = ""  # the gate variable, for the integration tables of a gate
+    # For a 2-D table: the cost of its split form instead (its parts of one
+    # variable as 1-D lookups, the rest exact), which the 2-D lookup must beat.
+    split_cost: int | None = None
 
     @property
     def tabulatable(self) -> bool:
@@ -488,7 +491,9 @@ class _Walker:
             inlined = self.inline(node)
             cost = self.cost(node)
             if cost >= self.model.min_cost:
-                found.append((node, Candidate(inlined, table_axes, (equation,), cost)))
+                split_cost = self.split_cost(node) if len(table_axes) == 2 else None
+                found.append((node, Candidate(inlined, table_axes, (equation,), cost,
+                                              split_cost=split_cost)))
                 return True
             opaque, lookups = self.opaque(node)
             if self._divides_or_calls(opaque):
@@ -514,6 +519,21 @@ class _Walker:
                                           _reason(deps, self.model.element)
                                           + self._range_hint(deps))))
         return False
+
+    def split_cost(self, node: sympy.Expr) -> int:
+        """Operations per evaluation of the 2-D candidate `node` in its split form:
+        its parts of one variable become 1-D lookups (as they would if its 2-D
+        table were refused) and the rest stays exact."""
+        refused = dataclasses.replace(
+            self.model, refused_2d=self.model.refused_2d | {self.inline(node)})
+        walker = _Walker(refused)
+        walker.own_variable = self.own_variable
+        found: list = []
+        walker.walk(node, "", found)
+        parts = {subtree: sympy.Dummy() for subtree, candidate in found
+                 if candidate.tabulatable}
+        remainder = rewrite_expression(node, parts, walker.split)
+        return walker.cost(remainder) + LOOKUP_COST * len(parts)
 
     def _range_hint(self, deps: frozenset) -> str:
         """What would let an expression of two axes (and constants) be a 2-D table:
@@ -725,7 +745,8 @@ def without_equations(found: Analysis, equations: set[str], why: str) -> Analysi
     return Analysis(candidates, tuple(s for s in found.sites if s.equation not in equations))
 
 
-def without_cheap_axes(found: Analysis, min_cost: int = DEFAULT_MIN_COST) -> Analysis:
+def without_cheap_axes(found: Analysis, min_cost: int = DEFAULT_MIN_COST,
+                       prefer_2d: bool = False) -> Analysis:
     """`found` without the tables of axes where they would not pay for their index.
 
     The tables of one axis share the computation of the index (`INDEX_COST`);
@@ -733,22 +754,40 @@ def without_cheap_axes(found: Analysis, min_cost: int = DEFAULT_MIN_COST) -> Ana
     than `min_cost` operations beyond that keeps its expressions exact: a lone
     ``exp`` is as fast as its table. The 2-D tables of a pair of axes (``'v,
     Ca'``) share two indices and each lookup costs twice as much (see the cost
-    constants).
+    constants). A 2-D table must also pay against its split form (see
+    `Candidate.split_cost`), unless `prefer_2d`.
     """
+    def alternative(candidate: Candidate) -> int:
+        """Operations per evaluation without `candidate`'s table."""
+        if candidate.split_cost is None or prefer_2d:
+            return candidate.cost
+        return min(candidate.cost, candidate.split_cost)
+
     per_axis: dict[str, list[Candidate]] = {}
     for candidate in found.tabulatable:
         per_axis.setdefault(candidate.axis, []).append(candidate)
     cheap = {axis for axis, candidates in per_axis.items()
-             if sum(c.cost - LOOKUP_COST * len(c.axes) for c in candidates)
+             if sum(alternative(c) - LOOKUP_COST * len(c.axes) for c in candidates)
              - INDEX_COST * len(candidates[0].axes) < min_cost}
     candidates = tuple(
-        dataclasses.replace(c, reason=(
-            f"too cheap for a table of its own: about {c.cost} operations, and the only "
-            f"table over '{c.axis}'; a lookup with its index costs about "
-            f"{(LOOKUP_COST + INDEX_COST) * len(c.axes)}"))
+        dataclasses.replace(c, reason=_too_cheap(c, len(per_axis[c.axis]), prefer_2d))
         if c.tabulatable and c.axis in cheap else c
         for c in found.candidates)
     return Analysis(candidates, found.sites)
+
+
+def _too_cheap(candidate: Candidate, tables: int, prefer_2d: bool) -> str:
+    lookup = (LOOKUP_COST + INDEX_COST) * len(candidate.axes)
+    if (candidate.split_cost is not None and candidate.split_cost < candidate.cost
+            and not prefer_2d):
+        return (f"a 2-D table does not pay: with its parts of one variable as 1-D tables "
+                f"(the rest exact) it costs about {candidate.split_cost} operations (exact: "
+                f"{candidate.cost}), a 2-D lookup {LOOKUP_COST * len(candidate.axes)} plus a "
+                f"share of the indices over '{candidate.axis}' ({INDEX_COST * 2} for "
+                f"{tables} table(s)); prefer_2d=True builds it anyway")
+    only = "the only table" if tables == 1 else f"one of {tables} tables"
+    return (f"too cheap for a table of its own: about {candidate.cost} operations, and "
+            f"{only} over '{candidate.axis}'; a lookup with its index costs about {lookup}")
 
 
 def referenced_subexpressions(model: Model, roots, rewritten: Mapping[str, sympy.Expr]) -> set[str]:

@@ -20,7 +20,7 @@ import os
 import sys
 
 import sympy
-from brian2 import BrianObject, Network, NeuronGroup
+from brian2 import BrianObject, Network, NeuronGroup, Synapses
 from brian2.core.namespace import get_local_namespace
 from brian2.parsing.sympytools import sympy_to_str
 
@@ -58,23 +58,26 @@ def _plan_for(obj, options: Options, namespace) -> Plan:
     return plan_object(front_end.read(obj, options, namespace), options)
 
 
-def build_table_functions(plan: Plan, owner: str) -> dict[str, LUTFunction]:
+def build_table_functions(plan: Plan, obj, front_end: FrontEnd) -> dict[str, LUTFunction]:
     """One `TableBank` per axis (or pair of axes) and grid, one `LUTFunction` per
     table, by table name (in the order of the plan's tables, as the report lists
     them)."""
-    functions = {}
+    functions, owner = {}, obj.name
     for (axis, _), indices in plan.banks().items():
         bank = TableBank([plan.entries[index].table for index in indices],
                          name=f"{owner}_{analysis.axis_identifier(axis)}_tables*")
         for position, index in enumerate(indices):
             entry = plan.entries[index]
             names = tuple(table_axis.name for table_axis in entry.candidate.axes)
+            site = front_end.counting_site(obj, entry.candidate.arguments[0],
+                                           plan.model.model.element)
             functions[entry.name] = LUTFunction(
                 bank, position, names, tuple(plan.model.units[name] for name in names),
                 entry.unit, plan.options.out_of_range, entry.exact,
                 description=f"{entry.name} (from {', '.join(entry.candidate.origins)} of "
                             f"group '{owner}')",
-                name=f"{owner}_{entry.name}*", element=plan.model.model.element)
+                name=f"{owner}_{entry.name}*", element=site.element,
+                index_name=site.index)
     return {entry.name: functions[entry.name] for entry in plan.tables}
 
 
@@ -96,7 +99,7 @@ def install(obj, front_end: FrontEnd, plan: Plan, functions: dict[str, LUTFuncti
                        {name: [entry.name for entry in plan.tables if entry.uses({name})]
                         for name in guarded})
     if plan.options.out_of_range in ("clamp", "exact"):
-        guard.counters = count_out_of_range(obj, plan, functions)
+        guard.counters = count_out_of_range(obj, front_end, plan)
     gates = tuple((variable, sympy_to_str(_call(inf, functions[inf.name])),
                    sympy_to_str(_call(factor, functions[factor.name])))
                   for variable, (inf, factor) in plan.gates().items())
@@ -107,25 +110,31 @@ def install(obj, front_end: FrontEnd, plan: Plan, functions: dict[str, LUTFuncti
 
 def _call(entry, function: LUTFunction) -> sympy.Expr:
     """The call of `entry`'s table function (``lut_m_inf(v - VT)``; with the index
-    ``i`` under ``out_of_range='error'``)."""
-    index = (sympy.Symbol("i", integer=True),) if function.policy == "error" else ()
+    (``i``) under ``out_of_range='error'``)."""
+    index = (sympy.Symbol(function.index_name, integer=True),) if function.policy == "error" \
+        else ()
     return sympy.Function(entry.name)(*entry.candidate.arguments, *index)
 
 
-def count_out_of_range(obj, plan: Plan, functions) -> list[RangeCounter]:
+def count_out_of_range(obj, front_end: FrontEnd, plan: Plan) -> list[RangeCounter]:
     """One `RangeCounter` per axis with tables (``out_of_range='clamp'``, every step;
-    ``'exact'``, every `FALLBACK_SAMPLING` steps). A 2-D table counts on both of
-    its axes: each axis' counter lists it."""
+    ``'exact'``, every `FALLBACK_SAMPLING` steps), where the front end counts it
+    (`FrontEnd.counting_site`). A 2-D table counts on both of its axes: each
+    axis' counter lists it."""
     policy, by_axis = plan.options.out_of_range, {}
     for entry in plan.tables:
         lows, highs = bounds(entry.table)
         for table_axis, low, high in zip(entry.candidate.axes, lows, highs):
             by_axis.setdefault(table_axis.name, (low, high, table_axis.argument, []))[3].append(
                 entry.name)
-    return [RangeCounter(obj, axis, low, high, plan.model.units[axis], tuple(names), policy,
-                         FALLBACK_SAMPLING if policy == "exact" else 1, plan.model.model.element,
-                         sympy_to_str(argument))
-            for axis, (low, high, argument, names) in by_axis.items()]
+    counters = []
+    for axis, (low, high, argument, names) in by_axis.items():
+        site = front_end.counting_site(obj, argument, plan.model.model.element)
+        counters.append(RangeCounter(
+            site.group, axis, low, high, plan.model.units[axis], tuple(names), policy,
+            FALLBACK_SAMPLING if policy == "exact" else 1, site.element, site.argument,
+            owner=None if site.group is obj else obj.name))
+    return counters
 
 
 def _refresh(obj, changed) -> None:
@@ -155,12 +164,12 @@ def report(group, **options) -> Report:
 
     Parameters
     ----------
-    group : NeuronGroup or SpatialNeuron
-        The group to analyse. For a group that `optimize` already rewrote, the
+    group : NeuronGroup, SpatialNeuron or Synapses
+        The object to analyse. For one that `optimize` already rewrote, the
         report of that optimization is returned.
     **options
         See `autolut.Options`: ``ranges``, ``tolerance``, ``step``,
-        ``exclude``, ``namespace``, ``max_points``, ``min_cost``.
+        ``exclude``, ``namespace``, ``max_points``, ``min_cost``, ``prefer_2d``.
 
     Returns
     -------
@@ -222,10 +231,12 @@ def optimize(group, **options):
 
     Parameters
     ----------
-    group : NeuronGroup or SpatialNeuron
-        The group to rewrite. It stays the same object, so Synapses, monitors,
+    group : NeuronGroup, SpatialNeuron or Synapses
+        The object to rewrite. It stays the same object, so Synapses, monitors,
         subgroups and Networks built on it remain valid. In a SpatialNeuron the
         gating variables get tables; the membrane current ``Im`` stays exact.
+        In Synapses, terms of ``v_post`` (or ``v_pre``) get tables over the
+        range of the neuron group's own tables.
     **options
         See `autolut.Options`: ``ranges={'v': (-100*mV, 60*mV)}``,
         ``tolerance=1e-6``, ``step={'v': 0.01*mV}``, ``exclude=['alpha_m']``,
@@ -233,7 +244,7 @@ def optimize(group, **options):
 
     Returns
     -------
-    NeuronGroup or SpatialNeuron
+    NeuronGroup, SpatialNeuron or Synapses
         `group` itself. Calling `optimize` again does nothing.
 
     Examples
@@ -256,19 +267,30 @@ def optimize(group, **options):
             f"autolut: group '{group.name}' is being simulated right now (optimize was called "
             f"during a run, e.g. from a network_operation); optimize it before or between "
             f"runs")
-    check_device()
     options = Options.from_keywords(**options)
-    front_end = front_end_for(group)
-    model = front_end.read(group, options, _namespace(options.namespace, 1))
-    plan = name_tables(plan_object(model, options), front_end.taken_names(group))
-    group._autolut = install(group, front_end, plan, build_table_functions(plan, group.name))
+    optimize_object(group, options, _namespace(options.namespace, 1))
+    return group
+
+
+def optimize_object(obj, options: Options, namespace, only_if_tables: bool = False) -> bool:
+    """read -> plan -> tables -> install: optimize `obj` in place (the pipeline of
+    `optimize`, without its checks of the caller). With `only_if_tables`, an object
+    that would get no table is left exactly as it was. Returns whether `obj` was
+    rewritten."""
+    check_device()
+    front_end = front_end_for(obj)
+    model = front_end.read(obj, options, namespace)
+    plan = name_tables(plan_object(model, options), front_end.taken_names(obj))
+    if only_if_tables and not plan.tables:
+        return False
+    obj._autolut = install(obj, front_end, plan, build_table_functions(plan, obj, front_end))
     # The analysis fills sympy's cache with 1e5 objects that Python's garbage
     # collector would then traverse during the run (measured: 12% of a cython run).
     sympy.core.cache.clear_cache()
-    report = group._autolut.report
-    logger.debug(f"autolut: group '{group.name}': {len(report.tabulated)} tables "
+    report = obj._autolut.report
+    logger.debug(f"autolut: {type(obj).__name__} '{obj.name}': {len(report.tabulated)} tables "
                  f"({report.nbytes / 1024:.0f} KiB)", "optimized")
-    return group
+    return True
 
 
 def restore(group):
@@ -296,8 +318,8 @@ def restore(group):
 
 
 def optimized(**options):
-    """Decorator: every NeuronGroup (or SpatialNeuron) the decorated model builder returns
-    comes back optimized.
+    """Decorator: every NeuronGroup (or SpatialNeuron) and Synapses object the decorated
+    model builder returns comes back optimized.
 
     The builder may return a group, or a tuple, list or dict containing groups,
     or a `Network`; other objects pass through unchanged.
@@ -341,9 +363,11 @@ def brian_objects(built) -> list:
 
 
 def _optimize_all(built, options):
-    """Optimize (in place) every NeuronGroup (SpatialNeuron included) in `built`, and
-    return `built`."""
-    for obj in brian_objects(built):
-        if isinstance(obj, NeuronGroup):
+    """Optimize (in place) every NeuronGroup (SpatialNeuron included) and every
+    Synapses object in `built`, and return `built`. The neuron groups come first,
+    so that the ranges of ``v_post`` in the synapses are those of their tables."""
+    objects = brian_objects(built)
+    for obj in sorted(objects, key=lambda obj: not isinstance(obj, NeuronGroup)):
+        if isinstance(obj, (NeuronGroup, Synapses)):
             optimize(obj, **options)
     return built

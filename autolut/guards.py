@@ -80,7 +80,7 @@ class TableGuard(BrianObject):
         self.constants = dict(constants)
         self.uses = dict(uses or {})  # constant -> names of the tables that use it
         self.counters: list[RangeCounter] = []  # out_of_range 'clamp' and 'exact'
-        self.neuron_steps = 0  # simulated since the counts were last logged
+        self.steps = 0  # time steps simulated since the counts were last logged
         self._end = _timestep(group.clock) or 0
 
     def before_run(self, run_namespace):
@@ -101,8 +101,7 @@ class TableGuard(BrianObject):
             self.constants.update(changed)
         clock = self.group.clock
         start = _timestep(clock)
-        self.neuron_steps += len(self.group) * (clock._i_end - (self._end if start is None
-                                                                  else start))
+        self.steps += clock._i_end - (self._end if start is None else start)
         self._end = clock._i_end
         if type(get_device()) is not RuntimeDevice:
             watch_standalone_run(self)
@@ -124,13 +123,13 @@ class TableGuard(BrianObject):
 
     def log_new_counts(self, reset: bool = True) -> None:
         """Warn about lookups outside the ranges since the last warning (see
-        `RangeCounter.log_new_counts`). `reset` starts counting the neuron-steps
+        `RangeCounter.log_new_counts`). `reset` starts counting the time steps
         afresh (not for standalone, where every run of the program simulates all
         of them again)."""
         for counter in self.counters:
-            counter.log_new_counts(self.neuron_steps)
+            counter.log_new_counts(self.steps)
         if reset:
-            self.neuron_steps = 0
+            self.steps = 0
 
 
 def _timestep(clock) -> int | None:
@@ -230,11 +229,15 @@ class RangeCounter:
 
     def __init__(self, group, axis: str, low: float, high: float, unit, tables: tuple[str, ...],
                  policy: str = "clamp", every: int = 1, element: str = "neuron",
-                 argument: str | None = None):
+                 argument: str | None = None, owner: str | None = None):
         self.group, self.axis, self.tables, self.unit = group, axis, tables, unit
         self.policy, self.every, self.element = policy, every, element
+        # the optimized object, when the counting runs in another group (the
+        # postsynaptic neurons of a Synapses object's v_post)
+        self.owner = owner or group.name
         self.low, self.high = low * unit, high * unit
-        self.names = tuple(f"_autolut_{axis_identifier(axis)}_{what}"
+        prefix = "" if owner is None else f"{owner}_"
+        self.names = tuple(f"_autolut_{prefix}{axis_identifier(axis)}_{what}"
                            for what in ("outside", "lowest", "highest"))
         outside, lowest, highest = self.names
         dimensions = get_dimensions(unit)
@@ -243,10 +246,8 @@ class RangeCounter:
             if name in group.variables:
                 group.variables[name].set_value(value)  # counting starts afresh
                 continue
-            group.variables.add_array(name, size=group._N, dtype=dtype,
-                                      dimensions=DIMENSIONLESS if dtype is np.int32
-                                      else dimensions,
-                                      values=np.full(group._N, value, dtype=dtype))
+            _add_element_array(group, name, value, dtype,
+                               DIMENSIONLESS if dtype is np.int32 else dimensions)
         v, low_code, high_code = f"({argument or axis})", repr(self.low), repr(self.high)
         self.runner = _GeneratedOnceRunner(
             group, "stateupdate",
@@ -254,7 +255,8 @@ class RangeCounter:
                  f"{lowest} += int({v} < {lowest})*({v} - {lowest})\n"
                  f"{highest} += int({v} > {highest})*({v} - {highest})",
             dt=every * group.clock.dt if every > 1 else None,
-            when="before_groups", name=f"{group.name}_autolut_{axis_identifier(axis)}_range*")
+            when="before_groups",
+            name=f"{group.name}_autolut_{prefix}{axis_identifier(axis)}_range*")
         group.contained_objects.append(self.runner)
         self.runner.invalidates_magic_network = False  # as the TableGuard
         self.reported = 0
@@ -264,28 +266,43 @@ class RangeCounter:
                                     for name in self.names)
         low_seen, high_seen = float(np.min(lowest)), float(np.max(highest))
         return RangeCount(
-            self.group.name, self.axis, self.low, self.high, self.tables,
+            self.owner, self.axis, self.low, self.high, self.tables,
             int(np.sum(outside)), int(np.count_nonzero(outside)),
             low_seen * self.unit if low_seen < float(self.low) else None,
             high_seen * self.unit if high_seen > float(self.high) else None, self.policy,
             self.every, self.element)
 
-    def log_new_counts(self, neuron_steps: int) -> None:
+    def log_new_counts(self, steps: int) -> None:
         """Warn (through Brian2's logger) about lookups outside since the last call:
         always under 'clamp'; under 'exact' when they were (an estimated) more than
-        `FREQUENT_FALLBACK` of the `neuron_steps` simulated since."""
+        `FREQUENT_FALLBACK` of the element-steps of the `steps` time steps simulated
+        since."""
         count = self.count()
+        element_steps = steps * len(self.group)
         new = (count.outside - self.reported) * self.every
         if self.policy == "clamp" and new > 0:
             logger.warn(str(count), "out_of_range")
-        elif self.policy == "exact" and new > FREQUENT_FALLBACK * neuron_steps:
-            logger.warn(f"{count} In the last run: about {new} of {neuron_steps} "
-                        f"{self.element}-steps ({100 * new / neuron_steps:.2g} %).",
+        elif self.policy == "exact" and new > FREQUENT_FALLBACK * element_steps:
+            logger.warn(f"{count} In the last run: about {new} of {element_steps} "
+                        f"{self.element}-steps ({100 * new / element_steps:.2g} %).",
                         "exact_fallback")
         self.reported = count.outside
 
     def remove(self) -> None:
         self.group.contained_objects.remove(self.runner)
+
+
+def _add_element_array(group, name: str, value, dtype, dimensions) -> None:
+    """A new variable of `group` with one `value` per element: an array for a
+    neuron group, a dynamic array that grows with new synapses for a Synapses object."""
+    if hasattr(group, "register_variable"):  # Synapses: sized by connect()
+        variable = group.variables.add_dynamic_array(name, size=len(group), dimensions=dimensions,
+                                                     dtype=dtype)
+        variable.set_value(value)
+        group.register_variable(variable)
+        return
+    group.variables.add_array(name, size=group._N, dtype=dtype, dimensions=dimensions,
+                              values=np.full(group._N, value, dtype=dtype))
 
 
 class _GeneratedOnceRunner(CodeRunner):

@@ -133,17 +133,19 @@ class LUTFunction(Function, Nameable):
         and group), for messages.
     name
         Unique name (a trailing ``*`` picks the next free one).
-    element
-        What the index ``i`` counts, for messages (``'neuron'``, ``'compartment'``).
+    element, index_name
+        What the index counts, for messages (``'neuron'``, ``'compartment'``,
+        ``'postsynaptic neuron'``), and its name in the object's code (``i``;
+        ``j`` in Synapses, for the postsynaptic neuron).
     """
 
     def __init__(self, bank: TableBank, index: int, axes: tuple[str, ...], arg_units: tuple,
                  return_unit, policy: str, exact: Exact, description: str,
-                 name: str = "autolut*", element: str = "neuron"):
+                 name: str = "autolut*", element: str = "neuron", index_name: str = "i"):
         Nameable.__init__(self, name=name)
         self.bank, self.index, self.axes = bank, index, tuple(axes)
         self.policy, self.exact, self.description = policy, exact, description
-        self.element = element
+        self.element, self.index_name = element, index_name
         self._arg_units, self._return_unit = tuple(arg_units), return_unit
         with_neuron = policy == "error"
         Function.__init__(self, pyfunc=self._call_with_units,

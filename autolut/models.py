@@ -21,10 +21,11 @@ Examples
 """
 
 import numpy as np
-from brian2 import (Cylinder, Equations, Mohm, NeuronGroup, SpatialNeuron, amp, cm,
-                    coulomb, kelvin, mmolar, mole, ms, msiemens, mV, nA, nM, nS, ohm, pA,
-                    pF, psiemens, second, siemens, ufarad, uA, um, umetre)
+from brian2 import (Cylinder, Equations, Hz, Mohm, NeuronGroup, PoissonInput, SpatialNeuron,
+                    Synapses, amp, cm, coulomb, kelvin, mmolar, mole, ms, msiemens, mV, nA,
+                    nF, nM, nS, ohm, pA, pF, psiemens, second, siemens, ufarad, uA, um, umetre)
 from brian2.units.constants import faraday_constant, gas_constant, zero_celsius
+from brian2.units.fundamentalunits import get_unit
 
 __all__ = ["traub_miles", "wang_buzsaki", "hh_temperature", "rothman_manis", "adex", "hh_1952",
            "mainen_sejnowski", "TRAUB_MILES", "TRAUB_MILES_NAMESPACE", "WANG_BUZSAKI",
@@ -35,7 +36,8 @@ __all__ = ["traub_miles", "wang_buzsaki", "hh_temperature", "rothman_manis", "ad
            "HH_AXON_NAMESPACE", "destexhe_1998", "stimulate_destexhe", "DESTEXHE_1998",
            "DESTEXHE_1998_NAMESPACE", "VT_PARAMETER", "spread_values", "pospischil_rs",
            "POSPISCHIL_RS", "POSPISCHIL_RS_NAMESPACE", "bk_neuron", "BK_NEURON",
-           "BK_NEURON_NAMESPACE", "BK_NEURON_RANGES"]
+           "BK_NEURON_NAMESPACE", "BK_NEURON_RANGES", "brunel_wang", "BRUNEL_WANG_NEURON",
+           "BRUNEL_WANG_NMDA", "BRUNEL_WANG_NAMESPACE"]
 
 
 # -- Traub & Miles (1991), as in the COBA-HH benchmark of Brette et al. (2007): exprel rates.
@@ -587,3 +589,92 @@ def stimulate_destexhe(neuron, run, current=75 * pA, rest=180 * ms, after=320 * 
     run(rest)
     neuron.main.I_inj = current
     run(after)
+
+
+# -- Brunel & Wang (2001, J Comput Neurosci 11:63), as Brian2's examples/frompapers/
+#    Brunel_Wang_2001.py writes it, but with the NMDA magnesium block in the Synapses: each
+#    glutamatergic synapse computes its NMDA current from v_post and sums it into the
+#    neuron (as published Brian2 models do), instead of the neuron multiplying the block
+#    by a summed gating variable. One group: neurons 0..0.8*N-1 are pyramidal, the rest
+#    interneurons, with their own capacitance, leak and conductances (per-neuron constants).
+BRUNEL_WANG_NEURON = Equations("""
+dv/dt = (-g_m*(v - V_L) - I_syn)/C_m : volt (unless refractory)
+I_syn = I_AMPA_ext + I_AMPA_rec + I_NMDA_rec + I_GABA_rec : amp
+I_AMPA_ext = g_AMPA_ext*(v - V_E)*s_AMPA_ext : amp
+I_AMPA_rec = g_AMPA_rec*(v - V_E)*s_AMPA : amp
+ds_AMPA_ext/dt = -s_AMPA_ext/tau_AMPA : 1
+ds_AMPA/dt = -s_AMPA/tau_AMPA : 1
+I_NMDA_rec : amp
+I_GABA_rec = g_GABA*(v - V_I)*s_GABA : amp
+ds_GABA/dt = -s_GABA/tau_GABA : 1
+C_m : farad (constant)
+g_m : siemens (constant)
+g_AMPA_ext : siemens (constant)
+g_AMPA_rec : siemens (constant)
+g_NMDA : siemens (constant)
+g_GABA : siemens (constant)
+""")
+BRUNEL_WANG_NMDA = Equations("""
+I_NMDA_rec_post = g_NMDA_post*w*(v_post - V_E)/(1 + Mg2*exp(-0.062*v_post/mV)/3.57)*s_NMDA
+                  : amp (summed)
+ds_NMDA/dt = -s_NMDA/tau_NMDA_decay + alpha*x*(1 - s_NMDA) : 1 (clock-driven)
+dx/dt = -x/tau_NMDA_rise : 1 (clock-driven)
+w : 1
+""")
+BRUNEL_WANG_NAMESPACE = dict(
+    V_L=-70 * mV, V_thr=-50 * mV, V_reset=-55 * mV, V_E=0 * mV, V_I=-70 * mV,
+    tau_AMPA=2 * ms, tau_NMDA_rise=2 * ms, tau_NMDA_decay=100 * ms, alpha=0.5 / ms, Mg2=1.0,
+    tau_GABA=10 * ms)
+#: Per pyramidal / interneuron: capacitance, leak, and the conductances of the example
+#: (for 800 pyramidal and 200 interneurons, all-to-all).
+_BRUNEL_WANG_CELLS = dict(
+    C_m=(0.5 * nF, 0.2 * nF), g_m=(25 * nS, 20 * nS), g_AMPA_ext=(2.08 * nS, 1.62 * nS),
+    g_AMPA_rec=(0.104 * nS, 0.081 * nS), g_NMDA=(0.327 * nS, 0.258 * nS),
+    g_GABA=(1.25 * nS, 0.973 * nS))
+
+
+def brunel_wang(N: int = 1000, connectivity: float = 0.2, rate=3 * Hz, seed: int = 2001,
+                name: str = "brunel_wang"):
+    """The Brunel–Wang (2001) network of `N` neurons with the NMDA magnesium block in
+    its glutamatergic `Synapses` (`BRUNEL_WANG_NMDA`, summed into ``I_NMDA_rec``).
+
+    Each pair is connected with probability `connectivity` (the example: 1, all to
+    all); the recurrent conductances are scaled by ``800/(connectivity*N_E)`` (and
+    ``200/(connectivity*N_I)``) so that every neuron gets the example's mean input.
+    Every neuron receives 800 Poisson inputs at `rate` through AMPA. The
+    connections and initial voltages are drawn with numpy from `seed` (the same on
+    every target); the Poisson input uses Brian2's generator (call ``brian2.seed``).
+
+    Returns
+    -------
+    neurons, glutamate, gaba, inputs
+        The `NeuronGroup`, the excitatory `Synapses` (AMPA on_pre, NMDA summed),
+        the inhibitory `Synapses` and the `PoissonInput`.
+    """
+    rng = np.random.default_rng(seed)
+    excitatory = int(0.8 * N)
+    neurons = NeuronGroup(N, BRUNEL_WANG_NEURON, threshold="v > V_thr", reset="v = V_reset",
+                          refractory="(2 - 1*int(i >= N_E))*ms", method="euler",
+                          namespace=dict(BRUNEL_WANG_NAMESPACE, N_E=excitatory),
+                          name=f"{name}_neurons")
+    scale = {"g_AMPA_rec": 800 / (connectivity * excitatory), "g_NMDA": 800 / (connectivity *
+             excitatory), "g_GABA": 200 / (connectivity * max(N - excitatory, 1))}
+    for parameter, (pyramidal, interneuron) in _BRUNEL_WANG_CELLS.items():
+        values = np.where(np.arange(N) < excitatory, float(pyramidal), float(interneuron))
+        setattr(neurons, parameter, values * scale.get(parameter, 1) * get_unit(pyramidal.dim))
+    neurons.v = BRUNEL_WANG_NAMESPACE["V_L"] + rng.uniform(0, 10, N) * mV
+
+    def connect(synapses, sources):
+        pre, post = np.nonzero(rng.random((len(sources), N)) < connectivity)
+        keep = sources[pre] != post
+        synapses.connect(i=sources[pre[keep]], j=post[keep])
+
+    glutamate = Synapses(neurons, neurons, BRUNEL_WANG_NMDA, on_pre="s_AMPA_post += w\nx += 1",
+                         method="euler", namespace=BRUNEL_WANG_NAMESPACE,
+                         name=f"{name}_glutamate")
+    connect(glutamate, np.arange(excitatory))
+    glutamate.w = 1
+    gaba = Synapses(neurons, neurons, on_pre="s_GABA_post += 1", name=f"{name}_gaba")
+    connect(gaba, np.arange(excitatory, N))
+    inputs = PoissonInput(neurons, "s_AMPA_ext", 800, rate, "1")
+    return neurons, glutamate, gaba, inputs

@@ -73,6 +73,10 @@ prefs.register_preferences(
         docs="What a lookup outside its table's range does: 'exact' (evaluate the exact "
              "expression), 'clamp' (end value, counted and reported after the run) or "
              "'error' (end the run)."),
+    enabled=BrianPreference(
+        default=False,
+        docs="Whether every NeuronGroup, SpatialNeuron and Synapses object is optimized "
+             "just before its first run (autolut.enable() sets it, with options)."),
     max_points=BrianPreference(
         default=DEFAULT_MAX_POINTS,
         validator=lambda x: _is_integer(x) and x >= 2,
@@ -119,6 +123,13 @@ class Options:
         vary with one axis get tables of their own).
     min_cost
         Expressions cheaper than this (rough operation count) stay exact.
+    prefer_2d
+        A 2-D table is built where it saves ``min_cost`` operations over the
+        cheaper of the exact expression and its *split form* (its parts of one
+        variable as 1-D tables, the rest exact). With ``prefer_2d=True`` it is
+        compared with the exact expression only. Off by default: the split
+        form of the BK rates ran faster than their 2-D tables on numpy, cython
+        and cpp_standalone (benchmarks/results/bk).
     out_of_range
         What a lookup outside the table's range does: ``'exact'`` (default:
         the exact expression is evaluated there, so a table is never wrong,
@@ -141,6 +152,7 @@ class Options:
     namespace: Mapping | None = None
     max_points: int = DEFAULT_MAX_POINTS
     min_cost: int = DEFAULT_MIN_COST
+    prefer_2d: bool = False
     integration_tables: bool = True
     out_of_range: str = "exact"
 
@@ -180,9 +192,10 @@ class Options:
                 raise OptionsError(f"autolut: {name} must be an integer of at least {least}, "
                                    f"e.g. {name}={2**20 if name == 'max_points' else 10}, "
                                    f"not {value!r}")
-        if not isinstance(values["integration_tables"], (bool, np.bool_)):
-            raise OptionsError(f"autolut: integration_tables must be True or False, not "
-                               f"{values['integration_tables']!r}")
+        for name in ("integration_tables", "prefer_2d"):
+            if not isinstance(values.get(name, False), (bool, np.bool_)):
+                raise OptionsError(f"autolut: {name} must be True or False, not "
+                                   f"{values[name]!r}")
         if values["out_of_range"] not in OUT_OF_RANGE_POLICIES:
             raise OptionsError(f"autolut: out_of_range must be one of "
                                f"{', '.join(map(repr, OUT_OF_RANGE_POLICIES))}, "
@@ -191,7 +204,8 @@ class Options:
                          "exclude": frozenset(exclude),
                          "ranges": dict(values.get("ranges", {})),
                          "step": dict(values.get("step", {})),
-                         "integration_tables": bool(values["integration_tables"])})
+                         "integration_tables": bool(values["integration_tables"]),
+                         "prefer_2d": bool(values.get("prefer_2d", False))})
         options = dataclasses.replace(options, max_points=int(options.max_points),
                                       min_cost=int(options.min_cost))
         for name, value in options.ranges.items():

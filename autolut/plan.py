@@ -181,7 +181,7 @@ def _plan(model, gates, options: Options, known: Mapping[tuple, PlanEntry]
     found = analysis.Analysis(found.candidates + tuple(analysis.gate_candidates(gates)),
                               found.sites)
     before = found
-    found = analysis.without_cheap_axes(found, options.min_cost)
+    found = analysis.without_cheap_axes(found, options.min_cost, options.prefer_2d)
     cheap = {index for index, (old, new) in enumerate(zip(before.candidates, found.candidates))
              if old.tabulatable and not new.tabulatable}
     found = analysis.without_equations(

@@ -266,8 +266,8 @@ def _run(builder, duration, optimized, target, recorded_neurons, random_seed, op
                                f"returned {built!r}); return the group(s) to compare")
         if check is not None:
             check(groups)
-        if optimized:
-            _optimize_all(groups, options)
+        if optimized:  # the groups, and the Synapses with terms of v_post (as @optimized)
+            _optimize_all(objects, options)
         monitors = {}
         for group in groups:
             record = np.unique(np.linspace(0, len(group) - 1, min(recorded_neurons, len(group)))
@@ -291,7 +291,8 @@ def _run(builder, duration, optimized, target, recorded_neurons, random_seed, op
             elapsed = time.perf_counter() - start
         results = {name: _collect(spikes, states) for name, (spikes, states) in monitors.items()}
         simulated = tuple(f"{obj.name} ({type(obj).__name__})" for obj in objects)
-        reports = tuple(report(group) for group in groups) if optimized else ()
+        reports = tuple(report(obj) for obj in objects
+                        if getattr(obj, "_autolut", None) is not None) if optimized else ()
         return {"time": elapsed, "groups": results, "objects": simulated, "reports": reports}
     finally:
         if standalone:

@@ -42,7 +42,15 @@ parameter or of two variables) has only the ``exact`` and ``autolut`` variants
 * ``bk``: a Traub–Miles neuron with a Ca current, a Ca pool and a
   Moczydlowski–Latorre BK current (`autolut.models.bk_neuron`), whose rates are
   functions of ``v`` and ``Ca`` together; autolut gets the Ca range
-  (`autolut.models.BK_NEURON_RANGES`) through the model's `options`.
+  (`autolut.models.BK_NEURON_RANGES`) through the model's `options`. By default
+  the rates keep their split form (1-D tables of their exp(v) factors).
+  ``bk_split`` and ``bk_2d`` compare the two forms at tolerance 1e-3 over v in
+  [-100, 50] mV, where 2-D tables fit (150 x 3119 points each): ``bk_split``
+  with the default choice (split), ``bk_2d`` with ``prefer_2d=True``.
+* ``brunel_wang``: the Brunel–Wang (2001) network (`autolut.models.brunel_wang`)
+  with the NMDA magnesium block of v_post in its glutamatergic Synapses, summed
+  into the neurons; N neurons, each pair connected with probability 0.2 (about
+  0.16*N**2 synapses: 160 000 at N = 1000), Poisson input.
 """
 
 from __future__ import annotations
@@ -54,11 +62,12 @@ import numpy as np
 from brian2 import (Equations, NeuronGroup, Synapses, cm, ms, msiemens, mV, nA, nS, pA,
                     siemens, ufarad, uA, umetre)
 
-from autolut.models import (BK_NEURON, BK_NEURON_NAMESPACE, BK_NEURON_RANGES, HH_AXON,
+from autolut.models import (BK_NEURON, BK_NEURON_NAMESPACE, BK_NEURON_RANGES,
+                            BRUNEL_WANG_NAMESPACE, BRUNEL_WANG_NMDA, HH_AXON,
                             HH_AXON_NAMESPACE, POSPISCHIL_RS, POSPISCHIL_RS_NAMESPACE,
                             ROTHMAN_MANIS, ROTHMAN_MANIS_NAMESPACE, TRAUB_MILES,
                             TRAUB_MILES_NAMESPACE, VT_PARAMETER, WANG_BUZSAKI,
-                            WANG_BUZSAKI_NAMESPACE, hh_axon, spread_values)
+                            WANG_BUZSAKI_NAMESPACE, brunel_wang, hh_axon, spread_values)
 
 __all__ = ["Model", "MODELS", "CURVE_VARIANTS", "build", "make_group"]
 
@@ -116,6 +125,11 @@ class Model:
     options
         Options of ``autolut.optimize`` for this model (e.g. ``ranges`` of a
         non-voltage axis), added to those of the autolut variants.
+    network_builder
+        For a network that `autolut.models` builds: called as
+        ``network_builder(N)``, it returns the objects to simulate, the neuron
+        group first (its spikes are compared); the autolut variants optimize
+        its groups and synapses.
     """
 
     name: str
@@ -133,6 +147,7 @@ class Model:
     builder: Callable | None = None
     parameters: Callable[[int], dict] | None = None
     options: dict = dataclasses.field(default_factory=dict)
+    network_builder: Callable[[int], tuple] | None = None
 
     def variants(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """The variants of `names` (in their order) that apply to this model: all, or
@@ -221,6 +236,16 @@ MODELS = {model.name: model for model in [
           dict(BK_NEURON_NAMESPACE, I_max=1.5 * nA), "exponential_euler", 3 * ms,
           dict(v=-65 * mV, Ca=BK_NEURON_NAMESPACE["Ca_rest"]), "I_max * i / (N - 1)", (),
           options=dict(ranges=BK_NEURON_RANGES)),
+    *(Model(f"bk_{form}", f"Traub–Miles neuron with Ca and BK, tolerance 1e-3, BK rates "
+                          f"{title}", BK_NEURON,
+            dict(BK_NEURON_NAMESPACE, I_max=1.5 * nA), "exponential_euler", 3 * ms,
+            dict(v=-65 * mV, Ca=BK_NEURON_NAMESPACE["Ca_rest"]), "I_max * i / (N - 1)", (),
+            options=dict(ranges=dict(BK_NEURON_RANGES, v=(-100 * mV, 50 * mV)),
+                         tolerance=1e-3, prefer_2d=form == "2d"))
+      for form, title in (("split", "split (default)"), ("2d", "as 2-D tables (prefer_2d)"))),
+    Model("brunel_wang", "Brunel–Wang (2001) network, NMDA Mg block in the Synapses "
+          "(connection probability 0.2)", BRUNEL_WANG_NMDA, BRUNEL_WANG_NAMESPACE, "euler",
+          None, None, None, (), network=True, network_builder=brunel_wang),
 ]}
 
 
@@ -248,6 +273,9 @@ def build(model: Model, N: int, equations: Equations | None = None,
     group, objects
         The `NeuronGroup` (or `SpatialNeuron`), and the list of it and its synapses.
     """
+    if model.network_builder is not None:
+        objects = list(model.network_builder(N))
+        return objects[0], objects
     group = make_group(model, N, model.equations if equations is None else equations,
                        dict(model.namespace, **(namespace or {})), model.name)
     if not model.network:

@@ -17,8 +17,8 @@ import types
 
 import brian2.core.network
 import numpy as np
-from brian2 import (Network, SpatialNeuron, SpikeMonitor, defaultclock, device, ms, prefs,
-                    set_device)
+from brian2 import (Network, NeuronGroup, SpatialNeuron, SpikeMonitor, Synapses, defaultclock,
+                    device, ms, prefs, seed, set_device)
 from brian2.utils.logger import BrianLogger
 
 import autolut
@@ -28,6 +28,8 @@ from .variants import autolut_options, variant_equations
 
 #: Time step of every simulation (COBAHH.py and the tests use 0.01 ms).
 DT = 0.01 * ms
+#: Seed of Brian2's random numbers (a network's Poisson input).
+SEED = 2001
 
 
 def measure(model: str, target: str, variant: str, N: int, duration_ms: float,
@@ -73,13 +75,16 @@ def measure(model: str, target: str, variant: str, N: int, duration_ms: float,
     else:
         prefs.codegen.target = target
         prefs.codegen.runtime.cython.cache_dir = cache_dir
+    seed(SEED)  # a network's Poisson input: the same on every variant
     start = time.perf_counter()
     group, objects = build(spec, N, equations, namespace)
     build_s = time.perf_counter() - start
     options, optimize_s = autolut_options(variant), 0.0
     if options is not None:
         start = time.perf_counter()
-        autolut.optimize(group, **{**spec.options, **options})
+        for obj in objects:  # as @autolut.optimized: the groups and the synapses
+            if isinstance(obj, (NeuronGroup, Synapses)):
+                autolut.optimize(obj, **{**spec.options, **options})
         optimize_s = time.perf_counter() - start
     spikes = SpikeMonitor(group)
     network = Network(objects, spikes)

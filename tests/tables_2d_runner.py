@@ -38,7 +38,7 @@ def main(target, out, workdir):
     use_target(target, workdir)
     defaultclock.dt = 0.1 * ms
     groups = [bk_neuron(N, name="optimized")]
-    autolut.optimize(groups[0], ranges=RANGES, tolerance=TOLERANCE)
+    autolut.optimize(groups[0], ranges=RANGES, tolerance=TOLERANCE, prefer_2d=True)
     if target == "numpy":
         groups.append(bk_neuron(N, name="exact"))
     spikes = [SpikeMonitor(g) for g in groups]
@@ -63,7 +63,7 @@ def error_message() -> str:
     """The message with which a run under out_of_range='error' stops when Ca leaves the
     2-D tables' range."""
     group = bk_neuron(3, name="error_policy")
-    autolut.optimize(group, ranges=dict(RANGES, Ca=NARROW_CA), tolerance=TOLERANCE,
+    autolut.optimize(group, ranges=dict(RANGES, Ca=NARROW_CA), tolerance=TOLERANCE, prefer_2d=True,
                      out_of_range="error")
     try:
         Network(group).run(20 * ms)

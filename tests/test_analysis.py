@@ -201,6 +201,20 @@ CASES = {
     "2d-over-the-own-variable-stays-exact": Case(
         [("m", "d", "exp(v*m/mV)/ms - m/ms")], dict(UNITS, v=AXIS, m=AXIS), [],
         [(None, "more than one varying variable (m, v)")], options=dict(bounded=("v", "m"))),
+    # Synapses (autolut.frontends.synapses): a summed NMDA current, the magnesium block of
+    # the postsynaptic voltage; weights, per-neuron conductances and the per-synapse
+    # gating variable (an axis without a range) stay outside the table.
+    "synaptic-nmda-block-of-v-post-leaves-weights-outside": Case(
+        [("I_post", "s", "g_post*w*(v_post - E)/(1 + Mg*exp(-0.062*v_post/mV)/3.57)*s_nmda"),
+         ("s_nmda", "d", "-s_nmda/tau + alpha*x*(1 - s_nmda)"), ("x", "d", "-x/tau_rise")],
+        dict(UNITS, v_post=AXIS, s_nmda=AXIS, x=AXIS, w=PARAMETER, g_post=PARAMETER,
+             **{name: CONSTANT for name in ("E", "Mg", "tau", "alpha", "tau_rise")}),
+        [("(v_post - E)/(1 + Mg*exp(-0.062*v_post/mV)/3.57)", "v_post")],
+        options=dict(bounded=("v_post",), element="synapse")),
+    "synaptic-parameter-inside-the-exponential-stays-exact": Case(
+        [("g_post", "s", "1/(1 + exp(-v_post/k))")], dict(UNITS, v_post=AXIS, k=PARAMETER), [],
+        [("v_post", "per-synapse parameter k")], options=dict(bounded=("v_post",),
+                                                              element="synapse")),
     "traub-miles-exprel": Case(TRAUB_MILES_EQUATIONS, TRAUB_MILES_SYMBOLS, TRAUB_MILES_RATES),
     "wang-buzsaki-subexpressions": Case(
         WANG_BUZSAKI_EQUATIONS, WANG_BUZSAKI_SYMBOLS,

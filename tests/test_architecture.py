@@ -21,6 +21,7 @@ LAYERS = [
     {"expeuler"},
     {"frontends.neurongroup"},                               # read and install, per object kind
     {"frontends.spatialneuron"},                             # (builds on the NeuronGroup's)
+    {"frontends.synapses"},                                  # (reads the groups it connects)
     {"frontends"},
     {"plan"},                                                # the immutable plan
     {"guards"},                                              # run-time guards
@@ -28,6 +29,7 @@ LAYERS = [
     {"views"},
     {"plotting"},
     {"validate"},
+    {"enabling"},                                            # autolut.enable(): hooks into runs
     {"demo"},
     {"__main__", "__init__"},
 ]

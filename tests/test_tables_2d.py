@@ -59,7 +59,7 @@ def _rows(report, names=RATES):
 
 @pytest.fixture(scope="module")
 def report_2d(numpy_scope):
-    return autolut.report(bk_neuron(4), ranges=RANGES, tolerance=TOLERANCE)
+    return autolut.report(bk_neuron(4), ranges=RANGES, tolerance=TOLERANCE, prefer_2d=True)
 
 
 def test_bk_rates_are_2d_rows_over_v_and_ca(report_2d):
@@ -113,7 +113,7 @@ def _check_refused_and_split(report, what):
 
 
 def test_too_small_max_points_refuses_the_2d_tables_saying_what_would_fit(numpy_scope):
-    report = autolut.report(bk_neuron(4), ranges=RANGES, tolerance=TOLERANCE,
+    report = autolut.report(bk_neuron(4), ranges=RANGES, tolerance=TOLERANCE, prefer_2d=True,
                             max_points=100_000)
     _check_refused_and_split(report, "more than max_points = 100000")
     for row in report.candidates:
@@ -125,18 +125,31 @@ def test_too_small_max_points_refuses_the_2d_tables_saying_what_would_fit(numpy_
 
 
 def test_default_tolerance_over_the_models_own_v_range_keeps_the_1d_tables(numpy_scope):
-    """What the benchmark runs: over v in [-110, 145] mV the rates bend so sharply near
+    """Even where preferred: over v in [-110, 145] mV the rates bend so sharply near
     Ca = 0 that a uniform grid for 1e-6 would need about 1e9 points."""
-    report = autolut.report(bk_neuron(4), ranges=BK_NEURON_RANGES)
+    report = autolut.report(bk_neuron(4), ranges=BK_NEURON_RANGES, prefer_2d=True)
     assert report.tolerance == DEFAULT_TOLERANCE
     _check_refused_and_split(report, "coarser would fit")
+
+
+def test_by_default_the_bk_rates_take_their_cheaper_split_form(numpy_scope):
+    """Split, each rate costs a lookup of its exp(v) factor and a few operations on Ca
+    (about 12), less than a 2-D lookup and a share of two indices: the split form ran
+    faster on all three targets (benchmarks/results/bk)."""
+    report = autolut.report(bk_neuron(4), ranges=RANGES, tolerance=TOLERANCE)
+    _check_refused_and_split(report, "a 2-D table does not pay")
+    for row in report.candidates:
+        if row.variable == "v, Ca":
+            split = int(re.search(r"it costs about (\d+) operations", row.reason).group(1))
+            assert split < row.cost and "prefer_2d=True" in row.reason
 
 
 def test_2d_tables_too_cheap_for_their_indices_are_split(numpy_scope):
     """Together the two rates save about 2*(33 - 10) operations, less two indices (30):
     16, below min_cost = 20; each exp(v) factor (26 operations) shares the index of the
     gate tables over v."""
-    report = autolut.report(bk_neuron(4), ranges=RANGES, tolerance=TOLERANCE, min_cost=20)
+    report = autolut.report(bk_neuron(4), ranges=RANGES, tolerance=TOLERANCE, prefer_2d=True,
+                            min_cost=20)
     _check_refused_and_split(report, "too cheap for a table of its own")
 
 
@@ -227,7 +240,7 @@ def _check_error_message(text):
 def clamped(numpy_scope):
     """A population whose Ca overshoots the range of its 2-D tables, under 'clamp'."""
     group = bk_neuron(4, name="clamped")
-    autolut.optimize(group, ranges=dict(RANGES, Ca=NARROW_CA), tolerance=TOLERANCE,
+    autolut.optimize(group, ranges=dict(RANGES, Ca=NARROW_CA), tolerance=TOLERANCE, prefer_2d=True,
                      out_of_range="clamp")
     trace = StateMonitor(group, ["v", "Ca"], record=True)
     messages = []
@@ -259,7 +272,7 @@ def test_clamp_counts_lookups_outside_the_ca_range_per_axis(clamped):
 
 def test_error_policy_stops_naming_v_and_ca(numpy_scope):
     group = bk_neuron(3, name="error_policy")
-    autolut.optimize(group, ranges=dict(RANGES, Ca=NARROW_CA), tolerance=TOLERANCE,
+    autolut.optimize(group, ranges=dict(RANGES, Ca=NARROW_CA), tolerance=TOLERANCE, prefer_2d=True,
                      out_of_range="error")
     with pytest.raises(Exception) as caught:
         Network(group).run(20 * ms)
@@ -272,7 +285,8 @@ def test_error_policy_stops_naming_v_and_ca(numpy_scope):
 
 @pytest.fixture(scope="module")
 def optimized(numpy_scope):
-    return autolut.optimize(bk_neuron(2, name="viewed"), ranges=RANGES, tolerance=TOLERANCE)
+    return autolut.optimize(bk_neuron(2, name="viewed"), ranges=RANGES, tolerance=TOLERANCE,
+                            prefer_2d=True)
 
 
 def test_view_of_a_2d_table_and_exact_values_outside(optimized):

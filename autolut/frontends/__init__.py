@@ -5,7 +5,8 @@ the pipeline (`autolut.api`) one small interface, `FrontEnd`; the model it
 reads offers `ObjectModel`. Everything between reading and installing
 (analysis, planning, tabulating, building the table functions) works on these
 alone, so that a new kind of object is a new front end (`spatialneuron`
-builds on `neurongroup`), not a special case in the pipeline.
+builds on `neurongroup`; `synapses` reuses its pieces), not a special case in
+the pipeline.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from brian2 import Subgroup
 
 from .neurongroup import NEURON_GROUP
 from .spatialneuron import SPATIAL_NEURON
+from .synapses import SYNAPSES
 
 __all__ = ["FrontEnd", "ObjectModel", "front_end_for", "FRONT_ENDS"]
 
@@ -68,8 +70,10 @@ class FrontEnd(Protocol):
 
     def taken_names(self, obj) -> set[str]: ...
 
+    def counting_site(self, obj, argument: sympy.Expr, element: str): ...
 
-FRONT_ENDS: tuple[FrontEnd, ...] = (SPATIAL_NEURON, NEURON_GROUP)
+
+FRONT_ENDS: tuple[FrontEnd, ...] = (SPATIAL_NEURON, NEURON_GROUP, SYNAPSES)
 
 
 def front_end_for(obj) -> FrontEnd:
@@ -83,7 +87,8 @@ def front_end_for(obj) -> FrontEnd:
     for front_end in FRONT_ENDS:
         if front_end.accepts(obj):
             return front_end
-    supported = " and ".join(front_end.kind for front_end in reversed(FRONT_ENDS))
+    kinds = sorted(front_end.kind for front_end in FRONT_ENDS)
+    supported = ", ".join(kinds[:-1]) + " and " + kinds[-1]
     if isinstance(obj, Subgroup):
         raise TypeError(f"autolut works on whole {supported} objects, not on the subgroup "
                         f"'{obj.name}': optimize the group it belongs to ('{obj.source.name}'); "

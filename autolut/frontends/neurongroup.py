@@ -52,7 +52,8 @@ from ..messages import AutolutError
 from ..options import AxisRange, Options, OptionsError
 
 __all__ = ["NEURON_GROUP", "GroupModel", "read_group", "UnitLost", "units_preserved",
-           "rewrite_group", "restore_group", "current_constants"]
+           "rewrite_group", "restore_group", "current_constants", "classify", "CountingSite",
+           "counting_site", "with_expressions"]
 
 _TIME_NAMES = {"t", "t_in_timesteps", "lastspike"}
 
@@ -173,7 +174,7 @@ def read_group(group, options: Options, run_namespace: Mapping | None, *,
     # threshold names a voltage); no table depends on them, so they are not guarded.
     in_events = event_identifiers(group) - identifiers
     for name in sorted((identifiers | in_events) - set(user_equations.subexpr_names) - stochastic):
-        kind, value, obj = _classify(group, name, options, run_namespace, axes)
+        kind, value, obj = classify(group, name, options, run_namespace, axes)
         if isinstance(obj, Function):
             # sympy may know the function under another name (Brian2's int is int_)
             names = {name, getattr(obj.sympy_func, "__name__", name)}
@@ -294,9 +295,11 @@ def _check_shifted_axis_name(group, name: str) -> None:
             f"variables; {', '.join(unknown)} is not one of them")
 
 
-def _classify(group, name: str, options: Options, run_namespace, axes=frozenset()):
-    """(kind, SI value or None, Brian object or None) of one name of the equations."""
-    equations = group.user_equations
+def classify(group, name: str, options: Options, run_namespace, axes=frozenset(),
+             equations: Equations | None = None):
+    """(kind, SI value or None, Brian object or None) of one name of the equations
+    (`equations`: the group's own, by default its ``user_equations``)."""
+    equations = group.user_equations if equations is None else equations
     if name in equations:
         eq = equations[name]
         if eq.type == DIFFERENTIAL_EQUATION or name in options.ranges or name in axes:
@@ -424,16 +427,19 @@ def expression_unit(group_model: GroupModel, expression: sympy.Expr):
 
 
 def units_preserved(group, group_model: GroupModel, new_expressions: Mapping[str, sympy.Expr],
-                    functions: Mapping[str, Function]) -> dict[str, str]:
-    """Equations whose rewritten expression fails Brian2's unit check, with the error.
+                    functions: Mapping[str, Function], equations: Equations | None = None
+                    ) -> dict[str, str]:
+    """Equations whose rewritten expression fails Brian2's unit check, with the error
+    (`equations`: the group's own, by default its ``user_equations``).
 
     Sympy drops the units of some literals (``clip(x, 0*mV, inf*mV)`` becomes
     ``clip(x, 0, oo)``); such equations must keep their original form.
     """
+    equations = group.user_equations if equations is None else equations
     variables = {**DEFAULT_FUNCTIONS, **group_model.variables, **functions}
     failures = {}
     for name, expression in new_expressions.items():
-        eq = group.user_equations[name]
+        eq = equations[name]
         expected = eq.dim / second.dim if eq.type == DIFFERENTIAL_EQUATION else eq.dim
         try:
             check_dimensions(sympy_to_str(expression), expected, variables)
@@ -474,15 +480,20 @@ def rewrite_group(group, new_expressions: Mapping[str, sympy.Expr],
                    tuple(functions), guard, group.state_updater.method_choice)
     codes = {name: sympy_to_str(expr) for name, expr in new_expressions.items()}
     group.namespace.update(functions)
-    _install_equations(group, Equations([
-        SingleEquation(eq.type, eq.varname, eq.dim, var_type=eq.var_type,
-                       expr=Expression(codes[eq.varname]), flags=eq.flags)
-        if eq.varname in codes else eq
-        for eq in group.user_equations.values()]))
+    _install_equations(group, with_expressions(group.user_equations, codes))
     group.contained_objects.append(guard)
     if gates:
         group.state_updater.method_choice = expeuler.LUTExponentialEuler(gates)
     return saved
+
+
+def with_expressions(equations: Equations, codes: Mapping[str, str]) -> Equations:
+    """`equations` with the expressions of the equations named in `codes` replaced."""
+    return Equations([
+        SingleEquation(eq.type, eq.varname, eq.dim, var_type=eq.var_type,
+                       expr=Expression(codes[eq.varname]), flags=eq.flags)
+        if eq.varname in codes else eq
+        for eq in equations.values()])
 
 
 def restore_group(group, saved: _Saved) -> None:
@@ -556,6 +567,23 @@ def gate_variables(group) -> set[str]:
             if eq.type == DIFFERENTIAL_EQUATION and "unless refractory" not in eq.flags}
 
 
+@dataclasses.dataclass(frozen=True)
+class CountingSite:
+    """Where lookups outside a table axis' range are counted: in `group`, which
+    evaluates `argument` (code) for each of its elements, `element` saying what
+    one is (``'neuron'``, ``'postsynaptic neuron'``); and `index`, the name that
+    numbers those elements in the optimized object's code (``i``; ``j`` for the
+    postsynaptic neurons of a Synapses object), for ``out_of_range='error'``."""
+
+    group: object
+    argument: str
+    element: str
+    index: str = "i"
+
+
+def counting_site(group, argument: sympy.Expr, element: str) -> CountingSite:
+    """A group counts its own axes."""
+    return CountingSite(group, sympy_to_str(argument), element)
 
 
 def taken_names(group) -> set[str]:
@@ -573,6 +601,7 @@ class NeuronGroupFrontEnd:
     restore = staticmethod(restore_group)
     current_constants = staticmethod(current_constants)
     taken_names = staticmethod(taken_names)
+    counting_site = staticmethod(counting_site)
 
     @staticmethod
     def accepts(obj) -> bool:
