@@ -76,7 +76,7 @@ def build_table_functions(plan: Plan, obj, front_end: FrontEnd) -> dict[str, LUT
                 entry.unit, plan.options.out_of_range, entry.exact,
                 description=f"{entry.name} (from {', '.join(entry.candidate.origins)} of "
                             f"group '{owner}')",
-                name=f"{owner}_{entry.name}*", element=site.element,
+                name=f"{owner}_{entry.name}*", element=site.index_element,
                 index_name=site.index)
     return {entry.name: functions[entry.name] for entry in plan.tables}
 

@@ -248,7 +248,7 @@ class RangeCounter:
                 continue
             _add_element_array(group, name, value, dtype,
                                DIMENSIONLESS if dtype is np.int32 else dimensions)
-        v, low_code, high_code = f"({argument or axis})", repr(self.low), repr(self.high)
+        v, low_code, high_code = f"({argument or axis})", _code(self.low), _code(self.high)
         self.runner = _GeneratedOnceRunner(
             group, "stateupdate",
             code=f"{outside} += int(not ({v} >= {low_code} and {v} <= {high_code}))\n"
@@ -292,12 +292,20 @@ class RangeCounter:
         self.group.contained_objects.remove(self.runner)
 
 
+def _code(value) -> str:
+    """`value` (a quantity, or a number for a dimensionless axis) as Brian2 code."""
+    if get_dimensions(value) is DIMENSIONLESS:
+        return repr(float(value))
+    return repr(value)
+
+
 def _add_element_array(group, name: str, value, dtype, dimensions) -> None:
     """A new variable of `group` with one `value` per element: an array for a
     neuron group, a dynamic array that grows with new synapses for a Synapses object."""
     if hasattr(group, "register_variable"):  # Synapses: sized by connect()
-        variable = group.variables.add_dynamic_array(name, size=len(group), dimensions=dimensions,
-                                                     dtype=dtype)
+        group.variables.add_dynamic_array(name, size=len(group), dimensions=dimensions,
+                                          dtype=dtype)
+        variable = group.variables[name]
         variable.set_value(value)
         group.register_variable(variable)
         return

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from brian2 import (Network, NeuronGroup, Synapses, defaultclock, ms, mV, seed, start_scope)
+from brian2 import (Network, NeuronGroup, Synapses, defaultclock, ms, mV, run, seed,
+                    start_scope)
 
 import autolut
 from autolut.lutfunction import OutOfRangeError
@@ -173,3 +174,21 @@ def test_brunel_wang_with_tabulated_nmda_block_on_every_target(target_runs, targ
     np.testing.assert_array_equal(optimized["count"], counts)
     np.testing.assert_allclose(optimized["I_NMDA"], exact["I_NMDA"], rtol=1e-4,
                                atol=1e-4 * np.abs(exact["I_NMDA"]).max())
+
+
+def test_a_synaptic_variable_as_axis_is_counted_per_synapse(numpy_target):
+    """A range given for a synapse's own clock-driven variable: its lookups are counted
+    per synapse (a dynamic array that follows the synapses), and 'clamp' says so."""
+    source = NeuronGroup(3, "v : volt")
+    target = NeuronGroup(2, "dv/dt = -v/(10*ms) + g/nS*mV/ms : volt\ng : siemens")
+    synapses = Synapses(source, target, """
+        ds/dt = -s/(5*ms) : 1 (clock-driven)
+        g_post = nS*s**3/(1 + exp(-(s - 0.5)*8)) : siemens (summed)""", method="exact")
+    synapses.connect()
+    synapses.s = "0.2 + 0.4*i"  # the synapses of presynaptic neuron 2 start above 0.8
+    autolut.optimize(synapses, ranges={"s": (0, 0.8)}, out_of_range="clamp")
+    run(0.2 * ms)
+    (count,) = [counter.count() for counter in synapses._autolut.guard.counters]
+    assert count.axis == "s" and count.element == "synapse"
+    assert count.neurons == 2  # the two synapses of presynaptic neuron 2, each step
+    assert count.outside == 2 * 2

@@ -571,14 +571,20 @@ def gate_variables(group) -> set[str]:
 class CountingSite:
     """Where lookups outside a table axis' range are counted: in `group`, which
     evaluates `argument` (code) for each of its elements, `element` saying what
-    one is (``'neuron'``, ``'postsynaptic neuron'``); and `index`, the name that
-    numbers those elements in the optimized object's code (``i``; ``j`` for the
-    postsynaptic neurons of a Synapses object), for ``out_of_range='error'``."""
+    one is (``'neuron'``, ``'postsynaptic neuron'``); and, for
+    ``out_of_range='error'``, the name that numbers elements in the optimized
+    object's code (`index`: ``i``; ``j`` for the postsynaptic neurons of a
+    Synapses object) and what it numbers (`indexed`, by default `element`)."""
 
     group: object
     argument: str
     element: str
     index: str = "i"
+    indexed: str = ""
+
+    @property
+    def index_element(self) -> str:
+        return self.indexed or self.element
 
 
 def counting_site(group, argument: sympy.Expr, element: str) -> CountingSite:

@@ -269,18 +269,17 @@ def counting_site(synapses, argument: sympy.Expr, element: str) -> CountingSite:
     """Lookups over a neuron variable (``v_post``) are counted per neuron of its
     group (every synapse onto a neuron looks up the same value), over the
     synapses' own variables per synapse."""
-    sites = [neuron_variable(synapses, symbol.name) for symbol in argument.free_symbols]
+    symbols = sorted(argument.free_symbols, key=str)
+    sites = [neuron_variable(synapses, symbol.name) for symbol in symbols]
     if None in sites or len({id(group) for group, _ in sites}) != 1:
-        return CountingSite(synapses, sympy_to_str(argument), element,
-                            "i")  # under 'error', a synapse is named by its presynaptic neuron
-    group = next(iter(sites))[0]
-    end = "post" if any(symbol.name.endswith("_post") or symbol.name in
-                        getattr(synapses.target, "variables", {})
-                        for symbol in argument.free_symbols) else "pre"
-    renamed = argument.xreplace({symbol: sympy.Symbol(neuron_variable(synapses, symbol.name)[1],
-                                                      real=True)
-                                 for symbol in argument.free_symbols})
-    return CountingSite(group, sympy_to_str(renamed), f"{end}synaptic neuron",
+        # Brian2 code cannot read a synapse's index: 'error' names its presynaptic neuron
+        return CountingSite(synapses, sympy_to_str(argument), element, "i",
+                            "synapse of presynaptic neuron")
+    end = "pre" if all(symbol.name.endswith("_pre") for symbol in symbols) \
+        else "post"  # unsuffixed names are the postsynaptic neuron's
+    renamed = argument.xreplace({symbol: sympy.Symbol(original, real=True)
+                                 for symbol, (_, original) in zip(symbols, sites)})
+    return CountingSite(sites[0][0], sympy_to_str(renamed), f"{end}synaptic neuron",
                         "j" if end == "post" else "i")
 
 
