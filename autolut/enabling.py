@@ -8,7 +8,8 @@ True`` is set). Enabled, it optimizes each NeuronGroup (SpatialNeuron
 included) and Synapses object of the network that it has not seen before —
 the groups first, so that the synapses' ``v_post`` gets their ranges — with
 the options given, and leaves objects that would get no table exactly as they
-were. The wrapped `Network.after_run` then logs one summary (`summary`), and
+were. The wrapped `Network.after_run` then logs a summary (`summary`) after
+each run in which it optimized objects, and
 the wrapped `Network.store` optimizes first, so that a state stored before
 the first run has the objects (clocks) the tables add, and `restore` finds them.
 """
@@ -70,6 +71,7 @@ def disable() -> None:
 
 
 def is_enabled() -> bool:
+    """Whether objects are optimized at their first run (`enable`, or the preference)."""
     return bool(prefs.autolut.enabled)
 
 
@@ -116,6 +118,9 @@ def _all_objects(network) -> list:
 
 @dataclasses.dataclass(frozen=True)
 class ObjectSummary:
+    """One optimized object: its tables, their memory, their largest measured relative
+    error, and its range counts (under 'clamp'/'exact')."""
+
     name: str
     kind: str
     tables: int
