@@ -279,8 +279,7 @@ def optimize_object(obj, options: Options, namespace, only_if_tables: bool = Fal
     rewritten."""
     check_device()
     front_end = front_end_for(obj)
-    model = front_end.read(obj, options, namespace)
-    plan = name_tables(plan_object(model, options), front_end.taken_names(obj))
+    plan = name_tables(_plan_for(obj, options, namespace), front_end.taken_names(obj))
     if only_if_tables and not plan.tables:
         return False
     obj._autolut = install(obj, front_end, plan, build_table_functions(plan, obj, front_end))

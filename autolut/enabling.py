@@ -165,20 +165,21 @@ def summary() -> Summary:
         if obj is None or getattr(obj, "_autolut", None) is None:
             continue
         report = obj._autolut.report
-        counts = tuple(counter.count() for counter in obj._autolut.guard.counters
-                       if _readable(counter))
+        counts = tuple(count for count in map(_count, obj._autolut.guard.counters)
+                       if count is not None)
         objects.append(ObjectSummary(
             obj.name, type(obj).__name__, len(report.tabulated), report.nbytes,
             max((row.relative_error for row in report.tabulated), default=0.0), counts))
     return Summary(tuple(objects))
 
 
-def _readable(counter) -> bool:
+def _count(counter) -> RangeCount | None:
+    """The counter's count, or None where it cannot be read yet (standalone before the
+    program ran)."""
     try:
-        counter.count()
-    except NotImplementedError:  # standalone before the program ran
-        return False
-    return True
+        return counter.count()
+    except NotImplementedError:
+        return None
 
 
 def _before_run(network, run_namespace):
